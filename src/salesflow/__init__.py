@@ -1,0 +1,49 @@
+"""salesflow: model sales pipelines and funnels, and measure them honestly."""
+
+from __future__ import annotations
+
+from . import templates
+from ._deal import Deal, StageChange
+from ._guards import RequireTouchpoint, RequireValue
+from ._lead import Lead, LeadStatus, StatusChange
+from ._money import Money
+from ._pipeline import Pipeline, Verdict
+from ._stage import Outcome, Stage
+from ._touchpoint import Touchpoint
+from .exceptions import (
+    CurrencyMismatchError,
+    InvalidPipelineError,
+    NotSerializableError,
+    SalesflowError,
+    SalesflowWarning,
+    SchemaError,
+    TransitionError,
+    UnknownStageError,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "CurrencyMismatchError",
+    "Deal",
+    "InvalidPipelineError",
+    "Lead",
+    "LeadStatus",
+    "Money",
+    "NotSerializableError",
+    "Outcome",
+    "Pipeline",
+    "RequireTouchpoint",
+    "RequireValue",
+    "SalesflowError",
+    "SalesflowWarning",
+    "SchemaError",
+    "Stage",
+    "StageChange",
+    "StatusChange",
+    "Touchpoint",
+    "TransitionError",
+    "UnknownStageError",
+    "Verdict",
+    "templates",
+]

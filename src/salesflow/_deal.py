@@ -1,0 +1,640 @@
+"""Deals and their stage-change history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import attrs
+
+from ._checks import aware, is_aware, is_optional_text, optional_text, text
+from ._money import Money
+from ._stage import Stage
+from ._touchpoint import Touchpoint
+
+if TYPE_CHECKING:
+    from ._pipeline import Pipeline
+
+__all__ = ["Deal", "StageChange"]
+
+_Meta = tuple[str | None, str | None, str | None]
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _stage_key(value: Stage | str) -> str:
+    if isinstance(value, Stage):
+        return value.key
+    return text("StageChange stage", value)
+
+
+@attrs.frozen
+class StageChange:
+    """One event of a deal's history: the deal entered *stage* at *at*.
+
+    Args:
+        stage: The key of the stage entered (a ``Stage`` is accepted and
+            stored as its key).
+        at: When (timezone-aware).
+        actor: Who made the change, if recorded.
+        reason: Why, e.g. the lost reason when the stage is a lost stage.
+        note: Free text.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from salesflow import StageChange
+        >>> StageChange("Proposal", datetime(2026, 5, 4, tzinfo=timezone.utc))
+        StageChange(stage='Proposal', at=datetime.datetime(2026, 5, 4, 0, 0, tzinfo=datetime.timezone.utc), actor=None, reason=None, note=None)
+    """
+
+    stage: str = attrs.field(converter=_stage_key)
+    at: datetime = attrs.field(validator=is_aware)
+    actor: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
+    reason: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
+    note: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
+
+
+def _value(value: Money | None) -> Money | None:
+    if value is not None and not isinstance(value, Money):
+        msg = f"Deal value must be Money or None, got {value!r}; e.g. Money('1200', 'USD')."
+        raise TypeError(msg)
+    return value
+
+
+def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if value is None or value is _EMPTY:
+        return _EMPTY
+    if not isinstance(value, Mapping):
+        msg = f"Deal attributes must be a mapping, got {value!r}."
+        raise TypeError(msg)
+    bad = [k for k in value if not isinstance(k, str)]
+    if bad:
+        msg = f"Deal attribute names must be strings, got {bad[0]!r}."
+        raise TypeError(msg)
+    return MappingProxyType(dict(value))
+
+
+def _touchpoints(value: Iterable[Touchpoint]) -> tuple[Touchpoint, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Touchpoint):
+            msg = f"Deal touchpoints must be Touchpoint values, got {item!r}."
+            raise TypeError(msg)
+    return tuple(sorted(items, key=lambda t: t.at))
+
+
+@attrs.frozen(repr=False)
+class _Info:
+    """The fields of a deal that stage changes do not touch, shared between versions."""
+
+    value: Money | None = attrs.field(converter=_value)
+    owner: str | None = attrs.field(validator=is_optional_text)
+    source: str | None = attrs.field(validator=is_optional_text)
+    touchpoints: tuple[Touchpoint, ...] = attrs.field(converter=_touchpoints)
+    attributes: Mapping[str, Any] = attrs.field(converter=_attributes, hash=False)
+    lead_id: str | None = attrs.field(validator=is_optional_text)
+    lead_created_at: datetime | None = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.lead_created_at is not None:
+            aware("Deal lead_created_at", self.lead_created_at)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+@attrs.frozen(init=False, repr=False)
+class Deal:
+    """An opportunity moving through a pipeline, with its full timestamped history.
+
+    Deals are immutable: every move returns a new ``Deal``. Create one with
+    :meth:`Pipeline.open_deal`, :meth:`Lead.convert`, :meth:`Deal.from_history`
+    or :meth:`Deal.from_dict`; the constructor is not public.
+
+    The history is the truth: the current stage, when the deal was created,
+    when it closed and why it was lost are all read from it.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> import salesflow as sf
+        >>> pipeline = sf.Pipeline.linear("Sales", ["Lead", "Demo", "Proposal"])
+        >>> day = lambda d: datetime(2026, 1, d, tzinfo=timezone.utc)
+        >>> deal = pipeline.open_deal("D-1", at=day(5), value=sf.Money(5000, "USD"))
+        >>> deal = deal.advance(at=day(9)).advance(at=day(12))
+        >>> deal.stage.key
+        'Proposal'
+        >>> deal.win(at=day(20)).is_won
+        True
+    """
+
+    id: str
+    pipeline: Pipeline
+    _stages: tuple[str, ...]
+    _times: tuple[datetime, ...]
+    _meta: tuple[_Meta | None, ...] | None
+    _info: _Info = attrs.field(repr=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        msg = (
+            "Deal() is not called directly; use pipeline.open_deal(...), lead.convert(...), "
+            "Deal.from_history(...) or Deal.from_dict(...)."
+        )
+        raise TypeError(msg)
+
+    # ---------------------------------------------------------- construction
+
+    @classmethod
+    def _make(
+        cls,
+        pipeline: Pipeline,
+        like: Deal,
+        stages: tuple[str, ...],
+        times: tuple[datetime, ...],
+        meta: tuple[_Meta | None, ...] | None,
+        info: _Info | None = None,
+    ) -> Deal:
+        # The hot path: no validation, the caller has checked everything.
+        deal = _new(cls)
+        _set(deal, "id", like.id)
+        _set(deal, "pipeline", pipeline)
+        _set(deal, "_stages", stages)
+        _set(deal, "_times", times)
+        _set(deal, "_meta", meta)
+        _set(deal, "_info", like._info if info is None else info)
+        return deal
+
+    @classmethod
+    def _raw(
+        cls,
+        pipeline: Pipeline,
+        id: str,
+        stages: tuple[str, ...],
+        times: tuple[datetime, ...],
+        meta: tuple[_Meta | None, ...] | None,
+        info: _Info,
+    ) -> Deal:
+        deal = _new(cls)
+        _set(deal, "id", id)
+        _set(deal, "pipeline", pipeline)
+        _set(deal, "_stages", stages)
+        _set(deal, "_times", times)
+        _set(deal, "_meta", meta)
+        _set(deal, "_info", info)
+        return deal
+
+    @classmethod
+    def _open(
+        cls,
+        pipeline: Pipeline,
+        id: str,
+        at: datetime,
+        value: Money | None,
+        owner: str | None,
+        source: str | None,
+        stage: Stage | str | None,
+        attributes: Mapping[str, Any] | None,
+        actor: str | None = None,
+        note: str | None = None,
+        *,
+        touchpoints: Iterable[Touchpoint] = (),
+        lead_id: str | None = None,
+        lead_created_at: datetime | None = None,
+    ) -> Deal:
+        from .exceptions import TransitionError
+
+        text("Deal id", id)
+        aware("at", at)
+        start = pipeline.open_stages[0] if stage is None else pipeline.stage(stage)
+        if not start.is_open:
+            msg = f"Cannot open deal {id!r} in {start.key!r}: deals open in an open stage."
+            raise TransitionError(
+                msg,
+                deal_id=id,
+                source=None,
+                target=start.key,
+                reasons=[msg],
+                allowed=[s.key for s in pipeline.open_stages],
+            )
+        info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
+        meta = (
+            None
+            if actor is None and note is None
+            else ((optional_text("actor", actor), None, optional_text("note", note)),)
+        )
+        return cls._raw(pipeline, id, (start.key,), (at,), meta, info)
+
+    @classmethod
+    def from_history(
+        cls,
+        pipeline: Pipeline,
+        id: str,
+        history: Iterable[StageChange],
+        *,
+        value: Money | None = None,
+        owner: str | None = None,
+        source: str | None = None,
+        touchpoints: Iterable[Touchpoint] = (),
+        attributes: Mapping[str, Any] | None = None,
+        lead_id: str | None = None,
+        lead_created_at: datetime | None = None,
+        guards: bool = False,
+    ) -> Deal:
+        """Build a deal from a recorded history (a database, a CRM export), checking it.
+
+        The history must be in time order (equal times keep their order) and
+        follow the pipeline's structural rules; guards are replayed only with
+        ``guards=True``.
+
+        Raises:
+            ValueError: The history is empty.
+            UnknownStageError: An event names a stage the pipeline lacks.
+            TransitionError: An event breaks a rule (see :meth:`Pipeline.check`).
+        """
+        events = tuple(history)
+        text("Deal id", id)
+        if not events:
+            msg = f"Deal {id!r} needs at least one stage change in its history."
+            raise ValueError(msg)
+        for event in events:
+            if not isinstance(event, StageChange):
+                msg = f"Deal history must hold StageChange values, got {event!r}."
+                raise TypeError(msg)
+        stages = tuple(pipeline._key(e.stage) for e in events)
+        times = tuple(e.at for e in events)
+        metas = tuple(
+            None
+            if e.actor is None and e.reason is None and e.note is None
+            else (e.actor, e.reason, e.note)
+            for e in events
+        )
+        meta = metas if any(m is not None for m in metas) else None
+        info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
+        deal = cls._raw(pipeline, id, stages, times, meta, info)
+        pipeline.check(deal, guards=guards)
+        return deal
+
+    # ------------------------------------------------------------ fields
+
+    @property
+    def value(self) -> Money | None:
+        """The deal's amount, or ``None`` if not set."""
+        return self._info.value
+
+    @property
+    def owner(self) -> str | None:
+        """Who owns the deal (a sales rep), if recorded."""
+        return self._info.owner
+
+    @property
+    def source(self) -> str | None:
+        """Where the deal came from (lead source, channel), if recorded."""
+        return self._info.source
+
+    @property
+    def touchpoints(self) -> tuple[Touchpoint, ...]:
+        """Contacts logged on the deal (and on its lead), in time order."""
+        return self._info.touchpoints
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """Free-form extra fields (read-only mapping)."""
+        return self._info.attributes
+
+    @property
+    def lead_id(self) -> str | None:
+        """The id of the lead this deal was converted from, if any."""
+        return self._info.lead_id
+
+    @property
+    def lead_created_at(self) -> datetime | None:
+        """When the deal's lead was created, if it came from a lead."""
+        return self._info.lead_created_at
+
+    @property
+    def history(self) -> tuple[StageChange, ...]:
+        """Every stage change, oldest first; the first is the stage the deal opened in."""
+        meta = self._meta or (None,) * len(self._stages)
+        return tuple(
+            StageChange(s, t)
+            if m is None
+            else StageChange(s, t, actor=m[0], reason=m[1], note=m[2])
+            for s, t, m in zip(self._stages, self._times, meta, strict=True)
+        )
+
+    @property
+    def stage_keys(self) -> tuple[str, ...]:
+        """The keys of the stages entered, oldest first (cheaper than :attr:`history`)."""
+        return self._stages
+
+    @property
+    def stage_times(self) -> tuple[datetime, ...]:
+        """When each stage in :attr:`stage_keys` was entered."""
+        return self._times
+
+    @property
+    def stage(self) -> Stage:
+        """The stage the deal is in now."""
+        return self.pipeline._by_key[self._stages[-1]]
+
+    @property
+    def created_at(self) -> datetime:
+        """When the deal was opened: the time of its first stage change."""
+        return self._times[0]
+
+    @property
+    def entered_at(self) -> datetime:
+        """When the deal entered its current stage."""
+        return self._times[-1]
+
+    @property
+    def updated_at(self) -> datetime:
+        """The time of the deal's last stage change."""
+        return self._times[-1]
+
+    @property
+    def is_open(self) -> bool:
+        """True while the deal is in an open stage."""
+        return self.stage.is_open
+
+    @property
+    def is_won(self) -> bool:
+        """True when the deal is in a won stage."""
+        return self.stage.is_won
+
+    @property
+    def is_lost(self) -> bool:
+        """True when the deal is in a lost stage."""
+        return self.stage.is_lost
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the deal entered its current won or lost stage; ``None`` while open."""
+        return None if self.stage.is_open else self._times[-1]
+
+    @property
+    def lost_reason(self) -> str | None:
+        """The reason given when the deal was lost; ``None`` unless it is lost now."""
+        if not self.stage.is_lost or self._meta is None:
+            return None
+        last = self._meta[-1]
+        return None if last is None else last[1]
+
+    def age(self, as_of: datetime) -> Any:
+        """Time from creation to *as_of* (or to closing, if it closed before), in UTC."""
+        aware("as_of", as_of)
+        end = self.closed_at
+        end = as_of if end is None or end > as_of else end
+        return end.astimezone(UTC) - self._times[0].astimezone(UTC)
+
+    # ---------------------------------------------------------- transitions
+
+    def _move(
+        self,
+        target: str,
+        at: datetime,
+        actor: str | None,
+        reason: str | None,
+        note: str | None,
+        *,
+        reopen: bool = False,
+    ) -> Deal:
+        pipeline = self.pipeline
+        if type(at) is not datetime or at.tzinfo is None:
+            aware("at", at)
+        stages = self._stages
+        times = self._times
+        if (
+            reopen
+            or (stages[-1], target) not in pipeline._free
+            or pipeline.guards
+            or at < times[-1]
+        ):
+            stage = pipeline._by_key[target]
+            reasons = pipeline._reasons(self, stage, at, reopen=reopen)
+            if reasons:
+                raise pipeline._refuse(self, stage, reasons, verb="reopen" if reopen else "move")
+        if actor is None and reason is None and note is None:
+            meta = self._meta
+            if meta is not None:
+                meta = (*meta, None)
+        else:
+            optional_text("actor", actor)
+            optional_text("reason", reason)
+            optional_text("note", note)
+            meta = (self._meta or (None,) * len(stages)) + ((actor, reason, note),)
+        deal = _new(Deal)
+        _set(deal, "id", self.id)
+        _set(deal, "pipeline", pipeline)
+        _set(deal, "_stages", (*stages, target))
+        _set(deal, "_times", (*times, at))
+        _set(deal, "_meta", meta)
+        _set(deal, "_info", self._info)
+        return deal
+
+    def advance(self, *, at: datetime, actor: str | None = None, note: str | None = None) -> Deal:
+        """Move to the next open stage; from the last open stage, win the deal.
+
+        Raises:
+            TransitionError: The deal is closed, or a guard or the time order refuses.
+        """
+        nxt = self.pipeline._next.get(self._stages[-1])
+        if nxt is None:
+            self._refuse_closed("advance", at)
+        return self._move(nxt, at, actor, None, note)
+
+    def move_to(
+        self,
+        target: Stage | str,
+        *,
+        at: datetime,
+        actor: str | None = None,
+        note: str | None = None,
+        reason: str | None = None,
+    ) -> Deal:
+        """Move to *target* if the pipeline's rules allow it.
+
+        Raises:
+            UnknownStageError: *target* is not in the pipeline.
+            TransitionError: A rule refuses the move; ``.reasons`` lists every
+                reason and ``.allowed`` the stages that are allowed.
+        """
+        return self._move(self.pipeline._key(target), at, actor, reason, note)
+
+    def win(
+        self,
+        *,
+        at: datetime,
+        stage: Stage | str | None = None,
+        actor: str | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Close the deal as won (in the first won stage unless *stage* names another).
+
+        Winning is allowed from any open stage; it is not a skip.
+
+        Raises:
+            TransitionError: The deal is already closed, *stage* is not a won
+                stage, or a guard refuses.
+        """
+        pipeline = self.pipeline
+        target = pipeline.won_stages[0] if stage is None else pipeline.stage(stage)
+        if not target.is_won:
+            self._refuse_kind(target, "won", at)
+        return self._move(target.key, at, actor, None, note)
+
+    def lose(
+        self,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        stage: Stage | str | None = None,
+        actor: str | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Close the deal as lost, with an optional reason.
+
+        Raises:
+            TransitionError: The deal is already closed, the pipeline has no
+                lost stage, *stage* is not a lost stage, or a rule refuses.
+        """
+        pipeline = self.pipeline
+        if stage is None:
+            if not pipeline.lost_stages:
+                self._refuse_kind(None, "lost", at)
+            target = pipeline.lost_stages[0]
+        else:
+            target = pipeline.stage(stage)
+        if not target.is_lost:
+            self._refuse_kind(target, "lost", at)
+        return self._move(target.key, at, actor, reason, note)
+
+    def reopen(
+        self,
+        *,
+        at: datetime,
+        to: Stage | str | None = None,
+        actor: str | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Reopen a closed deal, by default in the open stage it closed from.
+
+        Raises:
+            TransitionError: The deal is open, the pipeline forbids reopening,
+                or *to* is not an open stage.
+        """
+        if to is not None:
+            target = self.pipeline._key(to)
+        else:
+            target = next(
+                (s for s in reversed(self._stages) if self.pipeline._by_key[s].is_open),
+                self._stages[0],
+            )
+        return self._move(target, at, actor, None, note, reopen=True)
+
+    def _refuse_closed(self, verb: str, at: datetime) -> NoReturn:
+        from .exceptions import TransitionError
+
+        source = self._stages[-1]
+        msg = f"Cannot {verb} deal {self.id!r}: it is closed in {source!r}; use reopen() first."
+        raise TransitionError(msg, deal_id=self.id, source=source, target=source, reasons=[msg])
+
+    def _refuse_kind(self, target: Stage | None, kind: str, at: datetime) -> NoReturn:
+        from .exceptions import TransitionError
+
+        source = self._stages[-1]
+        choices = [s.key for s in self.pipeline.stages if s.outcome.value == kind]
+        if target is None:
+            msg = f"Cannot close deal {self.id!r} as {kind}: pipeline {self.pipeline.name!r} has no {kind} stage."
+        else:
+            msg = f"Cannot close deal {self.id!r} as {kind} in {target.key!r}: it is not a {kind} stage."
+        raise TransitionError(
+            msg,
+            deal_id=self.id,
+            source=source,
+            target="" if target is None else target.key,
+            reasons=[msg],
+            allowed=choices,
+        )
+
+    # ---------------------------------------------------------- other edits
+
+    def log(self, touchpoint: Touchpoint) -> Deal:
+        """Record a contact with the deal. Touchpoints stay in time order."""
+        if not isinstance(touchpoint, Touchpoint):
+            msg = f"Deal.log() takes a Touchpoint, got {touchpoint!r}."
+            raise TypeError(msg)
+        info = attrs.evolve(self._info, touchpoints=(*self._info.touchpoints, touchpoint))
+        return Deal._make(self.pipeline, self, self._stages, self._times, self._meta, info)
+
+    def replace(self, **changes: Any) -> Deal:
+        """A copy with other values for ``value``, ``owner``, ``source``,
+        ``attributes`` or ``touchpoints`` (the history changes only through moves).
+
+        Raises:
+            TypeError: An unknown field, or a value of the wrong type.
+        """
+        allowed = {"value", "owner", "source", "attributes", "touchpoints"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            msg = f"Deal.replace() cannot change {', '.join(unknown)}; it changes {', '.join(sorted(allowed))}."
+            raise TypeError(msg)
+        info = attrs.evolve(self._info, **changes)
+        return Deal._make(self.pipeline, self, self._stages, self._times, self._meta, info)
+
+    def as_of(self, at: datetime) -> Deal | None:
+        """The deal as it was at *at*: later stage changes dropped; ``None`` if it
+        did not exist yet. Touchpoints after *at* are dropped too."""
+        aware("at", at)
+        times = self._times
+        n = len(times)
+        while n and times[n - 1] > at:
+            n -= 1
+        if n == 0:
+            return None
+        if n == len(times) and all(t.at <= at for t in self.touchpoints):
+            return self
+        info = self._info
+        if any(t.at > at for t in info.touchpoints):
+            info = attrs.evolve(info, touchpoints=[t for t in info.touchpoints if t.at <= at])
+        meta = None if self._meta is None else self._meta[:n]
+        return Deal._make(self.pipeline, self, self._stages[:n], times[:n], meta, info)
+
+    # ---------------------------------------------------------- records
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict with a schema version; the pipeline is named, not copied."""
+        from ._serde import deal_to_dict
+
+        return deal_to_dict(self)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], pipeline: Pipeline, *, guards: bool = False
+    ) -> Deal:
+        """Rebuild a deal from :meth:`to_dict` output, checking its history.
+
+        Raises:
+            SchemaError: The data is malformed; ``.path`` says where.
+            TransitionError: The history breaks the pipeline's rules.
+        """
+        from ._serde import deal_from_dict
+
+        return deal_from_dict(data, pipeline, guards=guards)
+
+    def __repr__(self) -> str:
+        value = "" if self.value is None else f", value={self.value}"
+        return (
+            f"<Deal {self.id!r} in {self._stages[-1]!r} ({self.pipeline.name}){value}, "
+            f"{len(self._stages)} stage changes>"
+        )
+
+    def _repr_html_(self) -> str:
+        from ._render import deal_html
+
+        return deal_html(self)
+
+
+def _sequence(value: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(value)

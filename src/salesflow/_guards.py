@@ -1,0 +1,122 @@
+"""Declarative guards that ship with salesflow.
+
+Unlike a plain function, these serialise with their pipeline and are checked
+against it when the pipeline is built (their stage must exist).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._checks import is_text
+
+if TYPE_CHECKING:
+    from ._deal import Deal
+    from ._pipeline import Pipeline
+    from ._stage import Stage
+
+__all__ = ["RequireTouchpoint", "RequireValue", "guard_from_dict"]
+
+
+def _applies(deal: Deal, stage_key: str, target: Stage) -> bool:
+    # A guard on stage Y also covers stages after Y and winning, so a skip or an
+    # early win cannot go around it; losing a deal is never blocked.
+    pipeline = deal.pipeline
+    target_rank = pipeline.rank(target)
+    return target_rank is not None and target_rank >= pipeline.rank(stage_key)  # type: ignore[operator]
+
+
+@attrs.frozen
+class RequireTouchpoint:
+    """Refuse entering *stage* (or any later stage, or winning) without a touchpoint.
+
+    Args:
+        stage: The key of the first stage that needs the touchpoint.
+        channel: The touchpoint channel required, e.g. ``"meeting"``.
+        within: If given, the touchpoint must be at most this long before the move.
+
+    Examples:
+        >>> from salesflow import Pipeline, RequireTouchpoint
+        >>> p = Pipeline.linear("Sales", ["Lead", "Demo", "Proposal"],
+        ...                     guards=[RequireTouchpoint("Proposal", "demo")])
+        >>> p.guards[0]
+        RequireTouchpoint(stage='Proposal', channel='demo', within=None)
+    """
+
+    stage: str = attrs.field(validator=is_text)
+    channel: str = attrs.field(validator=is_text)
+    within: timedelta | None = attrs.field(default=None, kw_only=True)
+
+    def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None:
+        if not _applies(deal, self.stage, target):
+            return None
+        earliest = None if self.within is None else at - self.within
+        for touch in deal.touchpoints:
+            recent = earliest is None or touch.at >= earliest
+            if touch.channel == self.channel and touch.at <= at and recent:
+                return None
+        when = "" if self.within is None else f" in the {self.within} before the move"
+        return (
+            f"entering {target.key!r} needs a {self.channel!r} touchpoint{when} "
+            f"(rule for {self.stage!r} and later)"
+        )
+
+    def check_pipeline(self, pipeline: Pipeline) -> None:
+        """Raise ``UnknownStageError`` if the guarded stage is not in *pipeline*."""
+        pipeline.stage(self.stage)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict with a ``type`` tag."""
+        data: dict[str, Any] = {"type": "require_touchpoint", "stage": self.stage}
+        data["channel"] = self.channel
+        if self.within is not None:
+            data["within"] = self.within.total_seconds()
+        return data
+
+
+@attrs.frozen
+class RequireValue:
+    """Refuse entering *stage* (or any later stage, or winning) while the deal has no value.
+
+    Args:
+        stage: The key of the first stage that needs a value.
+    """
+
+    stage: str = attrs.field(validator=is_text)
+
+    def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None:
+        if deal.value is not None or not _applies(deal, self.stage, target):
+            return None
+        return f"entering {target.key!r} needs a deal value (rule for {self.stage!r} and later)"
+
+    def check_pipeline(self, pipeline: Pipeline) -> None:
+        """Raise ``UnknownStageError`` if the guarded stage is not in *pipeline*."""
+        pipeline.stage(self.stage)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict with a ``type`` tag."""
+        return {"type": "require_value", "stage": self.stage}
+
+
+def guard_from_dict(data: dict[str, Any]) -> RequireTouchpoint | RequireValue:
+    """Rebuild a built-in guard from :meth:`to_dict` output."""
+    from .exceptions import SchemaError
+
+    kind = data.get("type")
+    if kind == "require_touchpoint":
+        within = data.get("within")
+        return RequireTouchpoint(
+            data["stage"],
+            data["channel"],
+            within=None if within is None else timedelta(seconds=within),
+        )
+    if kind == "require_value":
+        return RequireValue(data["stage"])
+    msg = (
+        f"Unknown guard type {kind!r}; built-in guards are 'require_touchpoint' and "
+        "'require_value' (plain functions do not serialise)."
+    )
+    raise SchemaError(msg, path="$.guards[].type", value=kind)

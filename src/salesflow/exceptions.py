@@ -1,0 +1,129 @@
+"""Errors and warnings raised by salesflow.
+
+Every error derives from :class:`SalesflowError`, and each also derives from the
+builtin exception a caller would naturally catch (``ValueError``, ``KeyError``,
+``TypeError``), so ``except ValueError`` keeps working around salesflow calls.
+Errors carry the offending values as attributes, so programs need not parse
+messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "CurrencyMismatchError",
+    "InvalidPipelineError",
+    "NotSerializableError",
+    "SalesflowError",
+    "SalesflowWarning",
+    "SchemaError",
+    "TransitionError",
+    "UnknownStageError",
+]
+
+
+class SalesflowError(Exception):
+    """Root of every error salesflow raises on purpose."""
+
+
+class SalesflowWarning(UserWarning):
+    """Input that is valid but doubtful: salesflow flags it rather than refusing it."""
+
+
+class CurrencyMismatchError(SalesflowError, ValueError):
+    """Amounts in different currencies were combined.
+
+    Attributes:
+        currencies: The currencies that met, in the order they were seen.
+    """
+
+    def __init__(self, msg: str, *, currencies: Sequence[str] = ()) -> None:
+        super().__init__(msg)
+        self.currencies = tuple(currencies)
+
+
+class UnknownStageError(SalesflowError, KeyError):
+    """A stage key or name that the pipeline does not define.
+
+    Attributes:
+        stage: The key that was asked for.
+        pipeline: The name of the pipeline that was searched.
+        known: The keys the pipeline does define, in order.
+    """
+
+    def __init__(self, stage: object, *, pipeline: str, known: Sequence[str]) -> None:
+        self.stage = stage
+        self.pipeline = pipeline
+        self.known = tuple(known)
+        msg = (
+            f"Pipeline {pipeline!r} has no stage {stage!r}; "
+            f"known stages are {', '.join(repr(k) for k in self.known)}."
+        )
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        # KeyError.__str__ would repr() the message and wrap it in quotes.
+        return str(self.args[0])
+
+
+class InvalidPipelineError(SalesflowError, ValueError):
+    """A pipeline definition that breaks one of the structural rules.
+
+    Attributes:
+        stages: The keys of the offending stages (may be empty when the problem
+            is the pipeline as a whole, e.g. no won stage).
+    """
+
+    def __init__(self, msg: str, *, stages: Sequence[str] = ()) -> None:
+        super().__init__(msg)
+        self.stages = tuple(stages)
+
+
+class TransitionError(SalesflowError, ValueError):
+    """A stage change that the pipeline's rules refuse.
+
+    Attributes:
+        deal_id: The deal (or lead) that was to move.
+        source: The key of the stage it was in (``None`` when opening).
+        target: The key of the stage it was to move to.
+        reasons: Every reason the move was refused, one sentence each.
+        allowed: The keys of the stages the deal could have moved to.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        deal_id: str,
+        source: str | None,
+        target: str,
+        reasons: Sequence[str],
+        allowed: Sequence[str] = (),
+    ) -> None:
+        super().__init__(msg)
+        self.deal_id = deal_id
+        self.source = source
+        self.target = target
+        self.reasons = tuple(reasons)
+        self.allowed = tuple(allowed)
+
+
+class SchemaError(SalesflowError, ValueError):
+    """Data that cannot be turned into a salesflow object (``from_dict``, loaders).
+
+    Attributes:
+        path: Where in the input the problem is, e.g. ``$.history[2].at``.
+        value: The offending value, when there is one.
+    """
+
+    def __init__(self, msg: str, *, path: str = "$", value: Any = None) -> None:
+        super().__init__(msg)
+        self.path = path
+        self.value = value
+
+
+class NotSerializableError(SalesflowError, TypeError):
+    """An object that cannot be written as a plain record, e.g. a pipeline whose
+    guard is a plain function."""
