@@ -33,7 +33,7 @@ def _stage_key(value: Stage | str) -> str:
 class StageChange:
     """One event of a deal's history: the deal entered *stage* at *at*.
 
-    Args:
+    Attributes:
         stage: The key of the stage entered (a ``Stage`` is accepted and
             stored as its key).
         at: When (timezone-aware).

@@ -33,7 +33,7 @@ def _applies(deal: Deal, stage_key: str, target: Stage) -> bool:
 class RequireTouchpoint:
     """Refuse entering *stage* (or any later stage, or winning) without a touchpoint.
 
-    Args:
+    Attributes:
         stage: The key of the first stage that needs the touchpoint.
         channel: The touchpoint channel required, e.g. ``"meeting"``.
         within: If given, the touchpoint must be at most this long before the move.
@@ -81,7 +81,7 @@ class RequireTouchpoint:
 class RequireValue:
     """Refuse entering *stage* (or any later stage, or winning) while the deal has no value.
 
-    Args:
+    Attributes:
         stage: The key of the first stage that needs a value.
     """
 

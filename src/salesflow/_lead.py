@@ -62,7 +62,7 @@ def _status(value: LeadStatus | str) -> LeadStatus:
 class StatusChange:
     """One event of a lead's status history.
 
-    Args:
+    Attributes:
         status: The status entered.
         at: When (timezone-aware).
         reason: Why, e.g. a disqualification reason.
@@ -88,7 +88,7 @@ class Lead:
     :class:`Deal` that remembers the lead (its id, created time and
     touchpoints), so the whole lead → deal → won funnel can be measured.
 
-    Args:
+    Attributes:
         id: The lead's identifier.
         created_at: When the lead was created (timezone-aware).
         source: Where it came from (a channel or campaign), if known.
@@ -214,7 +214,11 @@ class Lead:
             pipeline: The pipeline to open the deal in.
             at: When the deal opens; not before the lead's last status change.
             deal_id: The deal's id; defaults to the lead's id.
-            value, owner, source, stage, attributes: As for :meth:`Pipeline.open_deal`.
+            value: The deal's amount.
+            owner: The deal's owner; defaults to the lead's.
+            source: The deal's source; defaults to the lead's.
+            stage: The open stage to start in; defaults to the first.
+            attributes: Free-form extra fields of the deal.
 
         Raises:
             TransitionError: The lead is disqualified or already converted, or

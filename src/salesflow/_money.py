@@ -72,7 +72,7 @@ class Money:
     different currencies raise :class:`~salesflow.CurrencyMismatchError`;
     equality between different currencies is simply ``False``.
 
-    Args:
+    Attributes:
         amount: A ``Decimal``, ``int`` or decimal string such as ``"1250.00"``.
         currency: An ISO 4217 code, three upper-case letters (``"USD"``).
 

@@ -80,7 +80,7 @@ class Pipeline:
     terminal. A deal may be lost from any open stage (unless ``lose_from``
     says otherwise) and won from any open stage: closing is never a skip.
 
-    Args:
+    Attributes:
         name: The pipeline's name.
         stages: The stages, in order; a string stands for an open stage with
             that key.
@@ -252,8 +252,11 @@ class Pipeline:
             lost: The lost stage, or ``None`` for a pipeline with no lost stage.
             probabilities: One win probability per open stage (fractions in
                 [0, 1]); overrides the probabilities of the given stages.
-            allow_skip, allow_backward, allow_reopen, lose_from, guards: The
-                rules, as for :class:`Pipeline`.
+            allow_skip: As for :class:`Pipeline`.
+            allow_backward: As for :class:`Pipeline`.
+            allow_reopen: As for :class:`Pipeline`.
+            lose_from: As for :class:`Pipeline`.
+            guards: As for :class:`Pipeline`.
 
         Raises:
             ValueError: *probabilities* does not have one entry per open stage.

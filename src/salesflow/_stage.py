@@ -76,7 +76,7 @@ def _rotting(value: object) -> timedelta | None:
 class Stage:
     """One step of a pipeline.
 
-    Args:
+    Attributes:
         key: The stage's identifier, unique in its pipeline. Keys are plain
             strings so that transition tables stay cheap.
         name: A display name; defaults to the key.

@@ -36,7 +36,7 @@ class Touchpoint:
     metrics group by the exact string. Common ones are ``"email"``,
     ``"call"``, ``"meeting"``, ``"demo"``, ``"event"``, ``"ad"`` and ``"web"``.
 
-    Args:
+    Attributes:
         at: When it happened (timezone-aware).
         channel: How the contact was made.
         direction: ``"inbound"`` (they reached out), ``"outbound"`` (we did), or
