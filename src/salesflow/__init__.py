@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import templates
+from . import metrics, templates
 from ._deal import Deal, StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
@@ -45,5 +45,6 @@ __all__ = [
     "TransitionError",
     "UnknownStageError",
     "Verdict",
+    "metrics",
     "templates",
 ]
