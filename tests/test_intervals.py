@@ -264,6 +264,7 @@ class TestValidation:
             ((1, 10, 0.0), "confidence"),
             ((1, 10, 95), "confidence"),
             ((1, 10, math.nan), "confidence"),
+            ((1, 10, "0.95"), "confidence"),
         ],
     )
     def test_bad_arguments_raise(

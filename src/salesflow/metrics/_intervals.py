@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from decimal import Decimal
 from statistics import NormalDist
 
 __all__ = ["clopper_pearson_interval", "jeffreys_interval", "wilson_interval"]
@@ -48,8 +49,9 @@ def _check(successes: int, trials: int, confidence: float) -> tuple[int, int, fl
     if not 0 <= successes <= trials:
         msg = f"successes must be between 0 and trials ({trials!r}), got {successes!r}."
         raise ValueError(msg)
-    # The negated form also refuses NaN, which compares false with everything.
-    if isinstance(confidence, bool) or not 0 < confidence < 1:
+    level: object = confidence
+    # The negated comparison also refuses NaN, which compares false with everything.
+    if not isinstance(level, numbers.Real | Decimal) or not 0 < float(level) < 1:
         msg = f"confidence must be strictly between 0 and 1, got {confidence!r}."
         raise ValueError(msg)
     return int(successes), int(trials), float(confidence)
