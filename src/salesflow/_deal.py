@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -381,7 +381,7 @@ class Deal:
         last = self._meta[-1]
         return None if last is None else last[1]
 
-    def age(self, as_of: datetime) -> Any:
+    def age(self, as_of: datetime) -> timedelta:
         """Time from creation to *as_of* (or to closing, if it closed before), in UTC."""
         aware("as_of", as_of)
         end = self.closed_at
@@ -634,7 +634,3 @@ class Deal:
         from ._render import deal_html
 
         return deal_html(self)
-
-
-def _sequence(value: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(value)

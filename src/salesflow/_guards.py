@@ -6,7 +6,7 @@ against it when the pipeline is built (their stage must exist).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,10 +23,14 @@ __all__ = ["RequireTouchpoint", "RequireValue", "guard_from_dict"]
 
 def _applies(deal: Deal, stage_key: str, target: Stage) -> bool:
     # A guard on stage Y also covers stages after Y and winning, so a skip or an
-    # early win cannot go around it; losing a deal is never blocked.
+    # early win cannot go around it. Lost stages are not progress: a guard on a
+    # lost stage covers that stage only, and losing is otherwise never blocked.
     pipeline = deal.pipeline
+    guarded = pipeline.rank(stage_key)
+    if guarded is None:
+        return target.key == pipeline.stage(stage_key).key
     target_rank = pipeline.rank(target)
-    return target_rank is not None and target_rank >= pipeline.rank(stage_key)  # type: ignore[operator]
+    return target_rank is not None and target_rank >= guarded
 
 
 @attrs.frozen
@@ -53,7 +57,8 @@ class RequireTouchpoint:
     def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None:
         if not _applies(deal, self.stage, target):
             return None
-        earliest = None if self.within is None else at - self.within
+        # In UTC: wall-clock arithmetic in a zone with DST would be off by an hour.
+        earliest = None if self.within is None else at.astimezone(UTC) - self.within
         for touch in deal.touchpoints:
             recent = earliest is None or touch.at >= earliest
             if touch.channel == self.channel and touch.at <= at and recent:

@@ -16,7 +16,7 @@ __all__ = ["Money"]
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def _to_decimal(value: object) -> Decimal:
+def _to_decimal(value: Decimal | int | str) -> Decimal:
     # bool is an int subclass; True dollars is a bug, not an amount.
     if isinstance(value, bool | float):
         msg = (

@@ -182,7 +182,11 @@ class Pipeline:
                 msg = (
                     f"Pipeline {name!r} has duplicate stage {attr}s: {', '.join(map(repr, dupes))}."
                 )
-                raise InvalidPipelineError(msg, stages=dupes)
+                # .stages holds keys: for duplicate names, the keys of the stages sharing them.
+                offending = (
+                    dupes if attr == "key" else [s.key for s in self.stages if s.name in dupes]
+                )
+                raise InvalidPipelineError(msg, stages=offending)
         keys = {s.key for s in self.stages}
         clash = [s.key for s in self.stages if s.name in keys and s.name != s.key]
         if clash:
@@ -471,15 +475,17 @@ class Pipeline:
             at = deal._times[i]
             reopen = before.stage.is_terminal and target.is_open
             if guards:
+                # _reasons() also checks the time order.
                 reasons = self._reasons(before, target, at, reopen=reopen)
-            elif reopen:
-                reasons = self._reopen_reasons(before._stages[-1], target)
             else:
-                reasons = self._structural(before._stages[-1], target.key)
-            if at < before._times[-1]:
-                reasons.append(
-                    f"{at.isoformat()} is before the previous stage change at {before._times[-1].isoformat()}"
-                )
+                if reopen:
+                    reasons = self._reopen_reasons(before._stages[-1], target)
+                else:
+                    reasons = self._structural(before._stages[-1], target.key)
+                if at < before._times[-1]:
+                    reasons.append(
+                        f"{at.isoformat()} is before the previous stage change at {before._times[-1].isoformat()}"
+                    )
             if reasons:
                 raise self._refuse(before, target, reasons, verb=f"replay event {i} of")
 
