@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="print a report on a generated sample")
     demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except BrokenPipeError:
+        # The reader went away (e.g. `salesflow demo | head`): stop quietly, as
+        # the Python docs recommend, instead of a traceback on exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return code
 
 
