@@ -155,15 +155,10 @@ class Deal:
         meta: tuple[_Meta | None, ...] | None,
         info: _Info | None = None,
     ) -> Deal:
-        # The hot path: no validation, the caller has checked everything.
-        deal = _new(cls)
-        _set(deal, "id", like.id)
-        _set(deal, "pipeline", pipeline)
-        _set(deal, "_stages", stages)
-        _set(deal, "_times", times)
-        _set(deal, "_meta", meta)
-        _set(deal, "_info", like._info if info is None else info)
-        return deal
+        # No validation: the caller has checked everything.
+        return cls._raw(
+            pipeline, like.id, stages, times, meta, like._info if info is None else info
+        )
 
     @classmethod
     def _raw(
