@@ -565,12 +565,12 @@ def paths(record: Any, prefix: Path = ()) -> list[Path]:
 
 @functools.cache
 def garbage() -> st.SearchStrategy[Any]:
-    """Values of the wrong shape: any JSON type, NaN and empty containers included."""
+    """Values of the wrong shape: any strict-JSON type, empty containers included."""
     return (
         st.none()
         | st.booleans()
         | st.integers()
-        | st.floats()
+        | st.floats(allow_nan=False, allow_infinity=False)
         | texts(max_size=6)
         | st.just("2026-01-01T00:00:00")
         | st.lists(st.integers(), max_size=2)
@@ -578,7 +578,8 @@ def garbage() -> st.SearchStrategy[Any]:
     )
 
 
-def _mutate(record: Any, path: Path, value: Any, drop: bool) -> Any:
+def mutate(record: Any, path: Path, value: Any = None, *, drop: bool = False) -> Any:
+    """A copy of *record* with the item at *path* dropped, or replaced by *value*."""
     if not path:
         return value
     head, rest = path[0], path[1:]
@@ -587,7 +588,7 @@ def _mutate(record: Any, path: Path, value: Any, drop: bool) -> Any:
     else:
         copy = list(record)
     if rest:
-        copy[head] = _mutate(record[head], rest, value, drop)
+        copy[head] = mutate(record[head], rest, value, drop=drop)
     elif drop:
         del copy[head]
     else:
@@ -604,6 +605,38 @@ def mutations(draw: st.DrawFn, record: dict[str, Any]) -> tuple[str, dict[str, A
     path = draw(st.sampled_from(paths(record)))
     where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
     if draw(st.booleans()):
-        return f"dropped {where}", _mutate(record, path, None, drop=True)
+        return f"dropped {where}", mutate(record, path, drop=True)
     value = draw(garbage())
-    return f"set {where} = {value!r}", _mutate(record, path, value, drop=False)
+    return f"set {where} = {value!r}", mutate(record, path, value)
+
+
+# A fixed pipeline and random legal walks through it, for the metrics tests.
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SMALL = sf.Pipeline.linear("Small", ["A", "B", "C"], allow_skip=True)
+
+
+@st.composite
+def sample_deals(draw: st.DrawFn, max_size: int = 25) -> list[sf.Deal]:
+    """Deals walked through SMALL by random legal moves."""
+    out = []
+    for i in range(draw(st.integers(0, max_size))):
+        t = T0 + timedelta(days=draw(st.integers(0, 30)))
+        deal = SMALL.open_deal(f"d{i}", at=t, stage=draw(st.sampled_from(["A", "B", "C"])))
+        for _ in range(draw(st.integers(0, 5))):
+            t += timedelta(hours=draw(st.integers(0, 100)))
+            if deal.is_open:
+                action = draw(st.sampled_from(["advance", "win", "lose", "back", "skip"]))
+                if action == "advance":
+                    deal = deal.advance(at=t)
+                elif action == "win":
+                    deal = deal.win(at=t)
+                elif action == "lose":
+                    deal = deal.lose(at=t)
+                elif action == "back" and deal.stage.key != "A":
+                    deal = deal.move_to("A", at=t)
+                elif action == "skip" and deal.stage.key == "A":
+                    deal = deal.move_to("C", at=t)
+            elif draw(st.booleans()):
+                deal = deal.reopen(at=t)
+        out.append(deal)
+    return out

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import salesflow as sf
 from salesflow import metrics as m
+from tests.strategies import SMALL, T0
+from tests.strategies import sample_deals as deals
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-SMALL = sf.Pipeline.linear("Small", ["A", "B", "C"], allow_skip=True)
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities"
 
 
@@ -33,33 +32,6 @@ def scenario() -> list[sf.Deal]:
         p.open_deal("4", at=day(0), stage="B"),
         p.open_deal("5", at=day(0)).advance(at=day(1)).move_to("A", at=day(2)).lose(at=day(3)),
     ]
-
-
-@st.composite
-def deals(draw: st.DrawFn, max_size: int = 25) -> list[sf.Deal]:
-    """Deals walked through SMALL by random legal moves."""
-    out = []
-    for i in range(draw(st.integers(0, max_size))):
-        t = day(draw(st.integers(0, 30)))
-        deal = SMALL.open_deal(f"d{i}", at=t, stage=draw(st.sampled_from(["A", "B", "C"])))
-        for _ in range(draw(st.integers(0, 5))):
-            t += timedelta(hours=draw(st.integers(0, 100)))
-            if deal.is_open:
-                action = draw(st.sampled_from(["advance", "win", "lose", "back", "skip"]))
-                if action == "advance":
-                    deal = deal.advance(at=t)
-                elif action == "win":
-                    deal = deal.win(at=t)
-                elif action == "lose":
-                    deal = deal.lose(at=t)
-                elif action == "back" and deal.stage.key != "A":
-                    deal = deal.move_to("A", at=t)
-                elif action == "skip" and deal.stage.key == "A":
-                    deal = deal.move_to("C", at=t)
-            elif draw(st.booleans()):
-                deal = deal.reopen(at=t)
-        out.append(deal)
-    return out
 
 
 class TestRate:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from . import metrics, templates
+from . import datasets, metrics, templates
 from ._deal import Deal, StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
 from ._pipeline import Pipeline, Verdict
+from ._report import Report, report
 from ._stage import Outcome, Stage
 from ._touchpoint import Touchpoint
 from .exceptions import (
@@ -33,6 +34,7 @@ __all__ = [
     "NotSerializableError",
     "Outcome",
     "Pipeline",
+    "Report",
     "RequireTouchpoint",
     "RequireValue",
     "SalesflowError",
@@ -45,6 +47,8 @@ __all__ = [
     "TransitionError",
     "UnknownStageError",
     "Verdict",
+    "datasets",
     "metrics",
+    "report",
     "templates",
 ]

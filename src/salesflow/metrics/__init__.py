@@ -31,21 +31,40 @@ from ._formulas import (
 )
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._rate import Rate
+from ._summary import CountSummary, DurationSummary
 from ._survival import CumulativeIncidence, KaplanMeier, cumulative_incidence, kaplan_meier
+from ._timing import SalesCycleAccumulator, TimeInStageAccumulator, sales_cycle, time_in_stage
+from ._touch import touchpoints_per_conversion
+from ._value import (
+    ValueAccumulator,
+    average_deal_size,
+    pipeline_coverage,
+    pipeline_value,
+    weighted_pipeline,
+)
+from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
     "Attribution",
     "AttributionModel",
     "Breakdown",
+    "CountSummary",
     "CumulativeIncidence",
+    "DurationSummary",
     "Funnel",
     "FunnelAccumulator",
     "FunnelRow",
     "KaplanMeier",
     "Rate",
+    "SalesCycleAccumulator",
+    "TimeInStageAccumulator",
+    "ValueAccumulator",
+    "Velocity",
+    "VelocityAccumulator",
     "WinRateAccumulator",
     "attribution",
     "attribution_shares",
+    "average_deal_size",
     "cac",
     "cac_payback",
     "churn_rate",
@@ -59,8 +78,15 @@ __all__ = [
     "ltv",
     "ltv_to_cac",
     "net_revenue_retention",
+    "pipeline_coverage",
+    "pipeline_value",
     "retention_rate",
+    "sales_cycle",
+    "sales_velocity",
     "stage_conversion",
+    "time_in_stage",
+    "touchpoints_per_conversion",
+    "weighted_pipeline",
     "wilson_interval",
     "win_rate",
 ]

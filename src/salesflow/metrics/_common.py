@@ -97,11 +97,12 @@ def key_of(by: By) -> Callable[[Deal], Hashable]:
     raise TypeError(msg)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Breakdown(Mapping[Hashable, R], Generic[R]):
     """One result per group: a read-only mapping ``key -> result``.
 
     Deals whose key is ``None`` are grouped under ``None`` (never dropped).
+    It compares equal to any mapping with the same items.
     """
 
     metric: str

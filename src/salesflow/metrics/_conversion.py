@@ -289,13 +289,13 @@ class Funnel:
 
     def to_text(self) -> str:
         """A plain-text table for terminals."""
-        head = f"{'stage':<24}{'entered':>8}{'advanced':>9}{'lost':>7}{'open':>7}  {'step conversion':<35}{'cumulative'}"
+        head = f"{'stage':<24}{'entered':>8}{'advanced':>9}{'lost':>7}{'open':>7}  {'step conversion':<39}{'cumulative'}"
         lines = [head, "-" * len(head)]
         for r in self.rows:
             step = "" if r.conversion is None else r.conversion.format()
             lines.append(
                 f"{r.stage.name[:23]:<24}{r.entered:>8}{r.advanced:>9}{r.lost:>7}{r.still_open:>7}  "
-                f"{step:<35}{r.cumulative.format()}"
+                f"{step:<39}{r.cumulative.format()}"
             )
         return "\n".join(lines)
 

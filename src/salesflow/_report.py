@@ -1,0 +1,271 @@
+"""The standard report: every headline metric of a set of deals, in one pass."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._deal import Deal
+from ._money import Money
+from ._pipeline import Pipeline
+from .metrics._common import Window, check_as_of, check_between, common_pipeline, cut
+from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
+from .metrics._rate import Rate
+from .metrics._summary import DurationSummary, stamp
+from .metrics._timing import SalesCycleAccumulator, TimeInStageAccumulator
+from .metrics._value import ValueAccumulator, stage_weights
+from .metrics._velocity import Velocity, velocity_value
+
+__all__ = ["Report", "report"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@attrs.frozen(repr=False)
+class Report:
+    """The standard set of metrics for one pipeline at one cut-off.
+
+    Attributes:
+        pipeline: The pipeline measured.
+        as_of: The cut-off used (the latest stage change when not given).
+        deals: Deals that existed by the cut-off.
+        funnel: :func:`salesflow.metrics.funnel` (reached mode).
+        time_in_stage: Kaplan-Meier time in each open stage.
+        win_rate: Count-based win rate of deals closed by the cut-off.
+        average_deal_size: Mean value of won deals.
+        sales_cycle: Days from creation to win, of won deals.
+        velocity: Sales velocity and its components.
+        pipeline_value: Value of the deals open at the cut-off.
+        weighted_pipeline: Value × stage probability of the open deals
+            (``None`` when a stage has no probability).
+    """
+
+    pipeline: Pipeline
+    as_of: datetime | None
+    deals: int
+    funnel: Funnel
+    time_in_stage: dict[str, DurationSummary] = attrs.field(hash=False)
+    win_rate: Rate
+    average_deal_size: Money | None
+    sales_cycle: DurationSummary
+    velocity: Velocity
+    pipeline_value: Money | None
+    weighted_pipeline: Money | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every metric."""
+
+        def money(m: Money | None) -> dict[str, str] | None:
+            return None if m is None else m.to_dict()
+
+        return {
+            "pipeline": self.pipeline.name,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "deals": self.deals,
+            "funnel": self.funnel.to_dict(),
+            "time_in_stage": {k: v.to_dict() for k, v in self.time_in_stage.items()},
+            "win_rate": self.win_rate.to_dict(),
+            "average_deal_size": money(self.average_deal_size),
+            "sales_cycle": self.sales_cycle.to_dict(),
+            "velocity": self.velocity.to_dict(),
+            "pipeline_value": money(self.pipeline_value),
+            "weighted_pipeline": money(self.weighted_pipeline),
+        }
+
+    def _headlines(self) -> list[tuple[str, str]]:
+        def money(m: Money | None) -> str:
+            return "n/a" if m is None else str(m.quantize(2))
+
+        return [
+            ("Win rate", self.win_rate.format()),
+            ("Average deal size (won)", money(self.average_deal_size)),
+            ("Sales cycle (won)", self.sales_cycle.format()),
+            ("Sales velocity", self.velocity.format()),
+            ("Open pipeline", money(self.pipeline_value)),
+            ("Weighted pipeline", money(self.weighted_pipeline)),
+        ]
+
+    def to_text(self) -> str:
+        """The report as plain text for a terminal."""
+        when = "n/a" if self.as_of is None else self.as_of.isoformat()
+        lines = [f"salesflow report: {self.pipeline.name}, {self.deals} deals, as of {when}", ""]
+        lines += [
+            "Funnel (reached; step and cumulative conversion, 95% Wilson intervals)",
+            self.funnel.to_text(),
+            "",
+        ]
+        lines.append("Time in stage (Kaplan-Meier, open spells censored at the cut-off)")
+        for key, summary in self.time_in_stage.items():
+            lines.append(f"  {self.pipeline.stage(key).name[:28]:<30}{summary.format()}")
+        lines.append("")
+        width = max(len(name) for name, _ in self._headlines()) + 2
+        lines += [f"{name:<{width}}{value}" for name, value in self._headlines()]
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return f"<Report {self.pipeline.name!r}: {self.deals} deals, win rate {self.win_rate.format()}>"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        heads = "".join(
+            f"<tr><th>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in self._headlines()
+        )
+        stages = "".join(
+            f"<tr><td>{esc(self.pipeline.stage(k).name)}</td><td>{esc(s.format())}</td></tr>"
+            for k, s in self.time_in_stage.items()
+        )
+        return (
+            f"<h4>salesflow report: {esc(self.pipeline.name)} ({self.deals} deals)</h4>"
+            f"{self.funnel._repr_html_()}<table><caption>Time in stage (Kaplan-Meier)</caption>{stages}</table>"
+            f"<table>{heads}</table>"
+        )
+
+
+@attrs.define
+class ReportAccumulator:
+    """Every accumulator of the report, fed once per deal; mergeable like its parts."""
+
+    pipeline: Pipeline
+    as_of: datetime | None = None
+    between: Window | None = None
+    weights: dict[str, Decimal] | None = None
+    deals: int = 0
+    opportunities: int = 0
+    latest: int | None = None
+    funnel: FunnelAccumulator = attrs.field(init=False)
+    stages: TimeInStageAccumulator = attrs.field(init=False)
+    wins: WinRateAccumulator = attrs.field(init=False)
+    won: ValueAccumulator = attrs.field(init=False)
+    open: ValueAccumulator = attrs.field(init=False)
+    cycles: SalesCycleAccumulator = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.funnel = FunnelAccumulator(self.pipeline, "reached", self.as_of, self.between)
+        self.stages = TimeInStageAccumulator(self.pipeline, "spell", self.as_of, self.between)
+        self.wins = WinRateAccumulator("count", self.as_of, self.between)
+        self.won = ValueAccumulator("won", self.as_of, self.between)
+        self.open = ValueAccumulator("open", self.as_of, self.between, self.weights)
+        self.cycles = SalesCycleAccumulator("won", "deal", self.as_of, self.between)
+
+    def _parts(self) -> tuple[Any, ...]:
+        return (self.funnel, self.stages, self.wins, self.won, self.open, self.cycles)
+
+    def add(self, deal: Deal) -> None:
+        """Feed *deal* to every metric."""
+        seen = cut(deal, self.as_of)
+        if seen is None:
+            return
+        self.deals += 1
+        last = stamp(seen[1][-1])
+        if self.latest is None or last > self.latest:
+            self.latest = last
+        if deal.pipeline._by_key[seen[0][-1]].is_open:
+            self.opportunities += 1
+        for part in self._parts():
+            part.add(deal)
+
+    def merge(self, other: ReportAccumulator) -> ReportAccumulator:
+        """A new accumulator holding both parts."""
+        merged = ReportAccumulator(self.pipeline, self.as_of, self.between, self.weights)
+        merged.deals = self.deals + other.deals
+        merged.opportunities = self.opportunities + other.opportunities
+        merged.latest = max((x for x in (self.latest, other.latest) if x is not None), default=None)
+        merged.funnel, merged.stages, merged.wins, merged.won, merged.open, merged.cycles = (
+            mine.merge(theirs) for mine, theirs in zip(self._parts(), other._parts(), strict=True)
+        )
+        return merged
+
+    def result(self) -> Report:
+        """The report."""
+        # The default cut-off is the latest event seen in every merged part.
+        if self.as_of is None and self.latest is not None:
+            self.stages.latest = self.cycles.latest = self.latest
+        as_of = self.as_of
+        if as_of is None and self.latest is not None:
+            as_of = _EPOCH + timedelta(microseconds=self.latest)
+        rate = self.wins.result()
+        size = self.won.mean()
+        cycle = self.cycles.result()
+        velocity = Velocity(
+            velocity_value(self.opportunities, rate, size, cycle),
+            self.opportunities,
+            rate,
+            size,
+            cycle,
+        )
+        currency = self.open.currency or self.won.currency
+        return Report(
+            pipeline=self.pipeline,
+            as_of=as_of,
+            deals=self.deals,
+            funnel=self.funnel.result(),
+            time_in_stage=self.stages.result("km"),
+            win_rate=rate,
+            average_deal_size=size,
+            sales_cycle=cycle,
+            velocity=velocity,
+            pipeline_value=self.open.sum(currency),
+            weighted_pipeline=None
+            if self.weights is None
+            else self.open.sum(currency, weighted=True),
+        )
+
+
+def report(
+    deals: Iterable[Deal],
+    *,
+    as_of: datetime | None = None,
+    pipeline: Pipeline | None = None,
+    between: Window | None = None,
+) -> Report:
+    """Compute the standard report in one pass over *deals*.
+
+    The funnel (reached mode, with Wilson intervals), Kaplan-Meier time in
+    each stage, win rate, average won deal size, sales cycle of won deals,
+    sales velocity, open and weighted pipeline: the definitions are those of
+    the functions in :mod:`salesflow.metrics`, with their defaults.
+
+    Args:
+        deals: The deals, all in one pipeline and one currency.
+        as_of: Cut-off; default the latest stage change in the data.
+        pipeline: The pipeline; default the deals' own (needed when there are no deals).
+        between: ``(start, end)``, applied per metric as in the functions
+            (creation for the funnel and time in stage, close for closed-deal
+            metrics).
+
+    Raises:
+        ValueError: Deals in several pipelines, or no deals and no pipeline.
+        CurrencyMismatchError: Deal values in several currencies; report on
+            each currency's deals separately.
+
+    Examples:
+        >>> import salesflow as sf
+        >>> from salesflow.datasets import synthetic
+        >>> rep = sf.report(synthetic(500, seed=1))
+        >>> rep.deals, rep.funnel.total
+        (500, 500)
+    """
+    as_of = check_as_of(as_of)
+    between = check_between(between)
+    deals = list(deals)
+    found = common_pipeline(deals, pipeline)
+    if found is None:
+        msg = "report() of no deals needs pipeline=... to know its stages."
+        raise ValueError(msg)
+    weights: dict[str, Decimal] | None
+    try:
+        weights = stage_weights([found], "stage")
+    except ValueError:
+        weights = None  # some stage has no probability: no weighted pipeline
+    acc = ReportAccumulator(found, as_of, between, weights)
+    for deal in deals:
+        acc.add(deal)
+    return acc.result()
