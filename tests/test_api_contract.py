@@ -65,6 +65,7 @@ class TestNames:
             "NotSerializableError",
             "Outcome",
             "Pipeline",
+            "Report",
             "RequireTouchpoint",
             "RequireValue",
             "SalesflowError",
@@ -77,9 +78,24 @@ class TestNames:
             "TransitionError",
             "UnknownStageError",
             "Verdict",
+            "datasets",
             "metrics",
+            "report",
             "templates",
         ]
+
+    def test_metrics_contract_names(self) -> None:
+        """salesflow.metrics exports every name the metrics issue fixes."""
+        contract = {
+            "Rate", "win_rate", "funnel", "stage_conversion", "average_deal_size", "sales_cycle",
+            "time_in_stage", "sales_velocity", "pipeline_value", "weighted_pipeline",
+            "pipeline_coverage", "cac", "cac_payback", "ltv", "ltv_to_cac", "retention_rate",
+            "churn_rate", "net_revenue_retention", "gross_revenue_retention",
+            "lead_velocity_rate", "touchpoints_per_conversion", "attribution",
+            "wilson_interval", "jeffreys_interval", "kaplan_meier",
+        }  # fmt: skip
+        assert contract <= set(sf.metrics.__all__)
+        assert callable(sf.report)
 
     def test_all_is_sorted_and_importable(self) -> None:
         """__all__ is kept sorted and every name in it exists."""

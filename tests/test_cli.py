@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,12 +13,33 @@ from salesflow._cli import main
 
 
 class TestDemo:
-    def test_prints_pipeline_and_a_walked_deal(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """`salesflow demo` prints the B2B pipeline and a deal walked to Closed won."""
-        assert main(["demo"]) == 0
+    def test_prints_the_full_report(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`salesflow demo` prints the funnel, time in stage and the headline metrics."""
+        assert main(["demo", "--deals", "300"]) == 0
         out = capsys.readouterr().out
-        assert "| 7 | Negotiation |" in out
-        assert "Closed won" in out.splitlines()[-1]
+        for part in (
+            "Funnel",
+            "Negotiation",
+            "Kaplan-Meier",
+            "Win rate",
+            "Sales velocity",
+            "Weighted pipeline",
+        ):
+            assert part in out
+        assert "300 deals" in out
+
+    def test_json_output(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--json writes the report as JSON beside the text."""
+        target = tmp_path / "report.json"
+        assert main(["demo", "--deals", "50", "--json", str(target)]) == 0
+        assert json.loads(target.read_text(encoding="utf-8"))["deals"] == 50
+
+    def test_bad_size_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--deals 0 exits 2 with a one-line message."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["demo", "--deals", "0"])
+        assert exit_info.value.code == 2
+        assert "at least 1" in capsys.readouterr().err
 
     def test_python_dash_m(self) -> None:
         """`python -m salesflow demo` works as the script does."""

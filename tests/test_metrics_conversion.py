@@ -257,8 +257,8 @@ class TestStageConversion:
     not MAVEN.is_dir(), reason="../shared/data (Maven CRM dataset) is not beside this clone"
 )
 class TestMavenDataset:
-    def test_win_rate_and_won_total(self) -> None:
-        """Win rate 4238/6711 and the won total on the Maven export, cross-checked with plain csv arithmetic."""
+    def test_win_rate_and_average_won_deal(self) -> None:
+        """Win rate 4238/6711 and the average won deal on the Maven export, cross-checked with plain csv arithmetic."""
         pipeline = sf.Pipeline.linear("Maven", ["Prospecting", "Engaging"], won="Won", lost="Lost")
         with (MAVEN / "sales_pipeline.csv").open(newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -286,3 +286,5 @@ class TestMavenDataset:
         won_values = [int(r["close_value"]) for r in rows if r["deal_stage"] == "Won"]
         total = sf.Money.total(d.value for d in built if d.is_won and d.value is not None)
         assert total.amount == sum(won_values)
+        average = m.average_deal_size(built)
+        assert average == sf.Money(Decimal(sum(won_values)) / Decimal(len(won_values)), "USD")
