@@ -14,6 +14,7 @@ from ._touchpoint import Touchpoint
 from .exceptions import (
     CurrencyMismatchError,
     InvalidPipelineError,
+    LoadError,
     NotSerializableError,
     SalesflowError,
     SalesflowWarning,
@@ -30,6 +31,7 @@ __all__ = [
     "InvalidPipelineError",
     "Lead",
     "LeadStatus",
+    "LoadError",
     "Money",
     "NotSerializableError",
     "Outcome",

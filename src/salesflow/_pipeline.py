@@ -461,7 +461,7 @@ class Pipeline:
         if first is None or not first.is_open:
             msg = f"Deal {deal.id!r} starts in {deal._stages[0]!r}, which is not an open stage."
             raise TransitionError(
-                msg, deal_id=deal.id, source=None, target=deal._stages[0], reasons=[msg]
+                msg, deal_id=deal.id, source=None, target=deal._stages[0], reasons=[msg], event=0
             )
         for i in range(1, len(deal._stages)):
             before = Deal._make(
@@ -487,7 +487,9 @@ class Pipeline:
                         f"{at.isoformat()} is before the previous stage change at {before._times[-1].isoformat()}"
                     )
             if reasons:
-                raise self._refuse(before, target, reasons, verb=f"replay event {i} of")
+                error = self._refuse(before, target, reasons, verb=f"replay event {i} of")
+                error.event = i
+                raise error
 
     # ------------------------------------------------------------ deals
 

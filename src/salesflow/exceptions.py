@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "CurrencyMismatchError",
     "InvalidPipelineError",
+    "LoadError",
     "NotSerializableError",
     "SalesflowError",
     "SalesflowWarning",
@@ -90,6 +91,8 @@ class TransitionError(SalesflowError, ValueError):
         target: The key of the stage it was to move to.
         reasons: Every reason the move was refused, one sentence each.
         allowed: The keys of the stages the deal could have moved to.
+        event: For a replayed history (:meth:`Pipeline.check`), the index of
+            the offending event; ``None`` for a live move.
     """
 
     def __init__(
@@ -101,8 +104,10 @@ class TransitionError(SalesflowError, ValueError):
         target: str,
         reasons: Sequence[str],
         allowed: Sequence[str] = (),
+        event: int | None = None,
     ) -> None:
         super().__init__(msg)
+        self.event = event
         self.deal_id = deal_id
         self.source = source
         self.target = target
@@ -127,3 +132,44 @@ class SchemaError(SalesflowError, ValueError):
 class NotSerializableError(SalesflowError, TypeError):
     """An object that cannot be written as a plain record, e.g. a pipeline whose
     guard is a plain function."""
+
+
+class LoadError(SalesflowError, ValueError):
+    """A row of an input file that cannot be turned into salesflow objects.
+
+    Attributes:
+        file: The file's name (or ``"<stream>"`` for an open file without one).
+        line: The 1-based line number of the row in the file.
+        column: The column at fault, when one is.
+        value: The offending value, when there is one.
+        reason: What is wrong, in a short phrase.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str,
+        line: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.value = value
+        self.reason = reason
+        where = file if line is None else f"{file}, line {line}"
+        what = "" if column is None else f", column {column!r}"
+        shown = "" if value is None else f" (value {value!r})"
+        super().__init__(f"{where}{what}: {reason}{shown}.")
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-safe dict of the location and reason."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": None if self.value is None else str(self.value),
+            "reason": self.reason,
+        }

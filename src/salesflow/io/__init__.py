@@ -1,0 +1,15 @@
+"""Data in and out: CSV loaders and writers for deals and events.
+
+Loaders use the standard library's ``csv`` module; column names, timestamp
+formats and the time zone of naive timestamps are arguments, never guesses.
+A bad row raises a :class:`~salesflow.LoadError` naming the file, line,
+column and value, or with ``errors="collect"`` is returned among the rejects:
+no row is dropped silently.
+"""
+
+from __future__ import annotations
+
+from ._common import LoadResult
+from ._events import EVENT_COLUMNS, read_events_csv, write_events_csv
+
+__all__ = ["EVENT_COLUMNS", "LoadResult", "read_events_csv", "write_events_csv"]

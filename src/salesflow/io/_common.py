@@ -1,0 +1,203 @@
+"""What every loader shares: opening files, columns, parsing cells, collecting rejects."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any, Literal, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from .._deal import Deal
+from .._money import Money
+from ..exceptions import LoadError
+
+__all__ = ["Errors", "LoadResult", "Source"]
+
+#: A path, or a text file opened by the caller.
+Source = str | os.PathLike[str] | IO[str]
+Errors = Literal["raise", "collect"]
+
+
+@attrs.frozen(repr=False)
+class LoadResult(Sequence[Deal]):
+    """What a loader built, and what it refused: a sequence of the good deals.
+
+    Attributes:
+        deals: The deals built, in order of first appearance in the file.
+        rejects: One :class:`~salesflow.LoadError` per problem (file, line,
+            column, value, reason); empty unless ``errors="collect"``.
+        rows_read: Data rows read (the header excluded).
+        rows_rejected: Rows not used because of a problem.
+        source: The file's name.
+    """
+
+    deals: tuple[Deal, ...]
+    rejects: tuple[LoadError, ...]
+    rows_read: int
+    rows_rejected: int
+    source: str
+
+    @overload
+    def __getitem__(self, index: int) -> Deal: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Deal]: ...
+    def __getitem__(self, index: int | slice) -> Deal | Sequence[Deal]:
+        return self.deals[index]
+
+    def __len__(self) -> int:
+        return len(self.deals)
+
+    @property
+    def built(self) -> int:
+        """Deals built."""
+        return len(self.deals)
+
+    @property
+    def rejected(self) -> int:
+        """Rows rejected (same as ``rows_rejected``)."""
+        return self.rows_rejected
+
+    def summary(self) -> str:
+        """One line: rows read, deals built, rows rejected."""
+        problems = "" if not self.rejects else f" ({len(self.rejects)} problem(s))"
+        return (
+            f"{self.source}: read {self.rows_read:,} rows, built {self.built:,} deals, "
+            f"rejected {self.rows_rejected:,} rows{problems}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<LoadResult {self.summary()}>"
+
+
+@contextlib.contextmanager
+def open_source(source: Source, *, encoding: str = "utf-8-sig") -> Iterator[tuple[IO[str], str]]:
+    """Yield a text handle and a display name; close it only if we opened it."""
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            handle = path.open(newline="", encoding=encoding)
+        except OSError as exc:
+            raise LoadError(
+                f"cannot open the file: {exc.strerror or exc}", file=str(path)
+            ) from None
+        with handle:
+            yield handle, str(path)
+        return
+    if isinstance(source, io.TextIOBase) or hasattr(source, "read"):
+        yield source, str(getattr(source, "name", "<stream>"))
+        return
+    msg = f"Expected a path or an open text file, got {source!r}."
+    raise TypeError(msg)
+
+
+def check_errors(errors: str) -> Errors:
+    """Validate the ``errors=`` option."""
+    if errors not in ("raise", "collect"):
+        msg = f"errors must be 'raise' or 'collect', got {errors!r}."
+        raise ValueError(msg)
+    return errors  # type: ignore[return-value]
+
+
+def resolve_zone(timezone: tzinfo | str | None) -> tzinfo | None:
+    """A ``tzinfo`` from a zone name (``"Europe/Paris"``, ``"UTC"``) or an object."""
+    if timezone is None or isinstance(timezone, tzinfo):
+        return timezone
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"timezone {timezone!r} is not a known IANA zone name (e.g. 'UTC', 'Europe/Paris')."
+        raise ValueError(msg) from None
+
+
+def header(
+    reader: csv.DictReader[str],
+    columns: Mapping[str, str | None],
+    required: Sequence[str],
+    file: str,
+) -> None:
+    """Check that the file has every required column; raise a ``LoadError`` naming the missing ones."""
+    present = set(reader.fieldnames or ())
+    missing = [columns[k] for k in required if columns.get(k) and columns[k] not in present]
+    if missing:
+        found = ", ".join(repr(c) for c in reader.fieldnames or ()) or "none"
+        reason = f"missing column(s) {', '.join(map(repr, missing))}; the header has {found} (map yours with columns={{...}})"
+        raise LoadError(reason, file=file, line=1)
+
+
+class RowProblem(Exception):
+    """A problem with one cell, turned into a ``LoadError`` with the file and line."""
+
+    def __init__(self, reason: str, column: str | None = None, value: object = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.column = column
+        self.value = value
+
+    def at(self, file: str, line: int) -> LoadError:
+        """The ``LoadError`` for this problem at *file*, *line*."""
+        return LoadError(self.reason, file=file, line=line, column=self.column, value=self.value)
+
+
+def cell(row: Mapping[str, Any], column: str | None) -> str:
+    """The stripped text of *column* in *row* ('' when the column is not mapped or empty)."""
+    if column is None:
+        return ""
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def parse_time(text: str, column: str, *, fmt: str | None, zone: tzinfo | None) -> datetime:
+    """An aware datetime from *text*: ISO 8601 unless *fmt* is given; naive values get *zone*."""
+    try:
+        at = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)  # noqa: DTZ007
+    except ValueError:
+        how = "an ISO 8601 timestamp" if fmt is None else f"a timestamp in the format {fmt!r}"
+        raise RowProblem(f"not {how}", column, text) from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        if zone is None:
+            raise RowProblem(
+                "the timestamp has no time zone; pass timezone='UTC' (or the zone it is in)",
+                column,
+                text,
+            )
+        at = at.replace(tzinfo=zone)
+    return at
+
+
+def parse_money(text: str, column: str, currency: str) -> Money:
+    """Money from a decimal string (thousands separators refused: they are locale-dependent)."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise RowProblem(
+            "not a decimal amount (use '.' for decimals and no thousands separators)", column, text
+        ) from None
+    if not amount.is_finite():
+        raise RowProblem("not a finite amount", column, text)
+    try:
+        return Money(amount, currency)
+    except ValueError as exc:
+        raise RowProblem(str(exc).rstrip("."), column, currency) from None
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(text: str) -> str:
+    """Guard a text cell against spreadsheet formula injection (OWASP's advice: prefix a quote)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def unescape_cell(text: str) -> str:
+    """Undo :func:`escape_cell`: drop the quote that guards a formula-like cell."""
+    if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text

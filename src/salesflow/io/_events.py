@@ -1,0 +1,304 @@
+"""Stage-event logs: one row per stage change."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
+from typing import Any
+
+from .._deal import Deal, _Info
+from .._money import Money
+from .._pipeline import Pipeline
+from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ._common import (
+    LoadResult,
+    RowProblem,
+    Source,
+    check_errors,
+    escape_cell,
+    header,
+    open_source,
+    parse_money,
+    parse_time,
+    resolve_zone,
+    unescape_cell,
+)
+
+__all__ = ["EVENT_COLUMNS", "read_events_csv", "write_events_csv"]
+
+#: Logical field -> default column name of an event log.
+EVENT_COLUMNS: Mapping[str, str] = {
+    "deal_id": "deal_id",
+    "stage": "stage",
+    "at": "at",
+    "value": "value",
+    "currency": "currency",
+    "owner": "owner",
+    "source": "source",
+    "reason": "reason",
+    "actor": "actor",
+    "note": "note",
+}
+_REQUIRED = ("deal_id", "stage", "at")
+_PROGRESS_EVERY = 10_000
+
+
+def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    merged: dict[str, str | None] = dict(EVENT_COLUMNS)
+    if columns:
+        unknown = sorted(set(columns) - set(EVENT_COLUMNS))
+        if unknown:
+            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(EVENT_COLUMNS)!r}."
+            raise ValueError(msg)
+        merged.update(columns)
+    return merged
+
+
+class _Pending:
+    """The rows of one deal, gathered before its history is sorted and checked."""
+
+    __slots__ = ("events", "lines", "owner", "source", "value", "value_line")
+
+    def __init__(self) -> None:
+        self.events: list[
+            tuple[datetime, int, str, tuple[str | None, str | None, str | None] | None]
+        ] = []
+        self.lines: list[int] = []
+        self.value: Money | None = None
+        self.value_line = 0
+        self.owner: str | None = None
+        self.source: str | None = None
+
+
+def read_events_csv(
+    source: Source,
+    pipeline: Pipeline,
+    *,
+    columns: Mapping[str, str | None] | None = None,
+    timestamp_format: str | None = None,
+    timezone: tzinfo | str | None = None,
+    currency: str | None = None,
+    errors: str = "raise",
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Read a stage-event log: one row per stage change, rows in any order.
+
+    Each deal's events are sorted by time (equal times keep their file order)
+    and replayed against *pipeline*'s structural rules. A deal's value, owner
+    and source are the latest non-empty ones among its rows; ``reason``,
+    ``actor`` and ``note`` belong to each event (the reason of a lost event is
+    the deal's lost reason).
+
+    Args:
+        source: A path or an open text file.
+        pipeline: The pipeline the stages belong to (keys or names).
+        columns: Logical field -> your column name, for the fields in
+            :data:`EVENT_COLUMNS`; map a field to ``None`` to ignore it.
+            ``deal_id``, ``stage`` and ``at`` are required.
+        timestamp_format: A ``strptime`` format; default ISO 8601.
+        timezone: Zone for timestamps without an offset (a name such as
+            ``"UTC"`` or a ``tzinfo``); without it, such a timestamp is an error.
+        currency: Currency of values when the file has no currency column.
+        errors: ``"raise"`` stops at the first bad row with a
+            :class:`~salesflow.LoadError` (file, line, column, value);
+            ``"collect"`` leaves out every deal with a bad row and returns the
+            problems in ``result.rejects``.
+        delimiter: The CSV delimiter.
+        encoding: The file's encoding (a BOM is skipped).
+        progress: Called with the number of rows read, every 10,000 rows.
+
+    Returns:
+        A :class:`LoadResult`: a sequence of the deals, with counts and rejects.
+
+    Raises:
+        LoadError: A missing column (always), or a bad row with ``errors="raise"``.
+    """
+    mode = check_errors(errors)
+    zone = resolve_zone(timezone)
+    cols = _columns(columns)
+    pending: dict[str, _Pending] = {}
+    rejects: list[LoadError] = []
+    bad: dict[str, int] = {}
+    rows_read = rows_rejected = 0
+    with open_source(source, encoding=encoding) as (handle, name):
+        reader = csv.reader(handle, delimiter=delimiter)
+        names = next(reader, None)
+        if names is None:
+            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
+        index = {n.strip(): i for i, n in enumerate(names)}
+        dict_view = csv.DictReader([], fieldnames=[n.strip() for n in names])
+        header(dict_view, cols, _REQUIRED, name)
+        pos = {f: index.get(c) for f, c in cols.items() if c is not None}
+        width = len(names)
+        for row in reader:
+            rows_read += 1
+            line = reader.line_num
+            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                progress(rows_read)
+            if not row or (len(row) == 1 and not row[0].strip()):
+                rows_read -= 1  # a blank line is not a row
+                continue
+            deal_id = ""
+            try:
+                if len(row) != width:
+                    raise RowProblem(f"expected {width} cells, got {len(row)}")
+                values = {f: unescape_cell(row[i].strip()) for f, i in pos.items() if i is not None}
+                deal_id = values.get("deal_id", "")
+                if not deal_id:
+                    raise RowProblem("the deal id is empty", cols["deal_id"], "")
+                if deal_id in bad:
+                    bad[deal_id] += 1
+                    continue
+                _add_row(pending, values, cols, line, pipeline, timestamp_format, zone, currency)
+            except RowProblem as problem:
+                error = problem.at(name, line)
+                if mode == "raise":
+                    raise error from None
+                rejects.append(error)
+                rows_rejected += 1
+                if deal_id:
+                    dropped = pending.pop(deal_id, None)
+                    rows_rejected += 0 if dropped is None else len(dropped.lines)
+                    bad[deal_id] = bad.get(deal_id, 0)
+        rows_rejected += sum(bad.values())
+        deals: list[Deal] = []
+        for deal_id, rows in pending.items():
+            try:
+                deals.append(_build(pipeline, deal_id, rows))
+            except LoadError as error:
+                error = LoadError(
+                    error.reason,
+                    file=name,
+                    line=error.line,
+                    column=cols["stage"],
+                    value=error.value,
+                )
+                if mode == "raise":
+                    raise error from None
+                rejects.append(error)
+                rows_rejected += len(rows.lines)
+    return LoadResult(tuple(deals), tuple(rejects), rows_read, rows_rejected, name)
+
+
+def _add_row(
+    pending: dict[str, _Pending],
+    values: Mapping[str, str],
+    cols: Mapping[str, str | None],
+    line: int,
+    pipeline: Pipeline,
+    fmt: str | None,
+    zone: tzinfo | None,
+    currency: str | None,
+) -> None:
+    stage_text = values.get("stage", "")
+    try:
+        stage = pipeline._key(stage_text)
+    except UnknownStageError:
+        raise RowProblem(
+            f"pipeline {pipeline.name!r} has no such stage", cols["stage"], stage_text
+        ) from None
+    at_text = values.get("at", "")
+    if not at_text:
+        raise RowProblem("the timestamp is empty", cols["at"], "")
+    at = parse_time(at_text, cols["at"] or "at", fmt=fmt, zone=zone)
+    money = None
+    amount = values.get("value", "")
+    if amount:
+        cur = values.get("currency", "") or currency
+        if not cur:
+            raise RowProblem(
+                "a value needs a currency: add a currency column or pass currency='USD'",
+                cols["value"],
+                amount,
+            )
+        money = parse_money(amount, cols["value"] or "value", cur)
+    deal = pending.get(values["deal_id"])
+    if deal is None:
+        deal = pending[values["deal_id"]] = _Pending()
+    meta = (values.get("actor") or None, values.get("reason") or None, values.get("note") or None)
+    deal.events.append((at, line, stage, None if meta == (None, None, None) else meta))
+    deal.lines.append(line)
+    # The latest row (by time, then file order) that has a value decides the deal's value.
+    if money is not None and (deal.value is None or (at, line) >= deal.events[deal.value_line][:2]):
+        deal.value = money
+        deal.value_line = len(deal.events) - 1
+    if values.get("owner"):
+        deal.owner = values["owner"]
+    if values.get("source"):
+        deal.source = values["source"]
+
+
+def _build(pipeline: Pipeline, deal_id: str, rows: _Pending) -> Deal:
+    events = sorted(rows.events, key=lambda e: (e[0], e[1]))
+    stages = tuple(e[2] for e in events)
+    times = tuple(e[0] for e in events)
+    metas = tuple(e[3] for e in events)
+    info = _Info(rows.value, rows.owner, rows.source, (), None, None, None)
+    deal = Deal._raw(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
+    try:
+        pipeline.check(deal)
+    except TransitionError as exc:
+        at = events[exc.event or 0]
+        raise LoadError(
+            f"deal {deal_id!r}: {'; '.join(exc.reasons)}", file="", line=at[1], value=at[2]
+        ) from None
+    return deal
+
+
+def write_events_csv(
+    deals: Any,
+    target: Any,
+    *,
+    columns: Mapping[str, str | None] | None = None,
+    delimiter: str = ",",
+) -> int:
+    """Write *deals* as a stage-event log that :func:`read_events_csv` reads back.
+
+    One row per stage change; the deal's value, currency, owner and source are
+    repeated on each row. Text cells that start with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return are prefixed with ``'`` so that a
+    spreadsheet does not run them as formulas; the reader strips that prefix.
+
+    Args:
+        deals: The deals.
+        target: A path or an open text file.
+        columns: Logical field -> column name, as for :func:`read_events_csv`.
+        delimiter: The CSV delimiter.
+
+    Returns:
+        The number of rows written.
+    """
+    import contextlib
+    from pathlib import Path
+
+    cols = _columns(columns)
+    fields = [f for f in EVENT_COLUMNS if cols.get(f)]
+    count = 0
+    with contextlib.ExitStack() as stack:
+        if isinstance(target, str | Path):
+            handle = stack.enter_context(Path(target).open("w", newline="", encoding="utf-8"))
+        else:
+            handle = target
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
+        writer.writerow([cols[f] for f in fields])
+        for deal in deals:
+            value = deal.value
+            for change in deal.history:
+                row = {
+                    "deal_id": escape_cell(deal.id),
+                    "stage": escape_cell(change.stage),
+                    "at": change.at.isoformat(),
+                    "value": "" if value is None else str(value.amount),
+                    "currency": "" if value is None else value.currency,
+                    "owner": escape_cell(deal.owner or ""),
+                    "source": escape_cell(deal.source or ""),
+                    "reason": escape_cell(change.reason or ""),
+                    "actor": escape_cell(change.actor or ""),
+                    "note": escape_cell(change.note or ""),
+                }
+                writer.writerow([row[f] for f in fields])
+                count += 1
+    return count
