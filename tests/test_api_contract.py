@@ -61,6 +61,7 @@ class TestNames:
             "InvalidPipelineError",
             "Lead",
             "LeadStatus",
+            "LoadError",
             "Money",
             "NotSerializableError",
             "Outcome",
