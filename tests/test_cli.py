@@ -55,3 +55,62 @@ class TestDemo:
             main(["nope"])
         assert exit_info.value.code == 2
         assert "invalid choice" in capsys.readouterr().err
+
+
+class TestReportCommand:
+    @pytest.fixture
+    def events_file(self, tmp_path: Path) -> Path:
+        """An events CSV of 120 generated deals."""
+        from salesflow.datasets import synthetic
+        from salesflow.io import write_events_csv
+
+        path = tmp_path / "events.csv"
+        write_events_csv(synthetic(120, seed=8), path)
+        return path
+
+    def test_report_of_an_events_file(
+        self, events_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`salesflow report FILE` prints the report of the file's deals."""
+        assert main(["report", str(events_file)]) == 0
+        out = capsys.readouterr().out
+        assert "120 deals" in out
+        assert "Win rate" in out
+
+    def test_by_and_json(
+        self, events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--by owner prints one report per owner and --json writes them all."""
+        target = tmp_path / "by-owner.json"
+        assert main(["report", str(events_file), "--by", "owner", "--json", str(target)]) == 0
+        data = json.loads(target.read_text(encoding="utf-8"))
+        assert sum(part["deals"] for part in data.values()) == 120
+        assert capsys.readouterr().out.count("=== owner = ") == len(data)
+
+    def test_missing_file_is_one_line_and_exit_2(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A missing file gives exit code 2 and one line on stderr."""
+        assert main(["report", str(tmp_path / "nope.csv")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "nope.csv" in err
+
+    def test_bad_row_stops_or_is_collected(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A bad row stops the command (exit 2), or with --collect is listed on stderr."""
+        path = tmp_path / "bad.csv"
+        path.write_text("deal_id,stage,at\nA,Nope,2024-01-01T00:00:00Z\n", encoding="utf-8")
+        assert main(["report", str(path)]) == 2
+        assert "line 2, column 'stage'" in capsys.readouterr().err
+        assert main(["report", str(path), "--collect"]) == 0
+        assert "rejected 1 rows" in capsys.readouterr().err
+
+    def test_as_of_needs_an_offset(
+        self, events_file: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A naive --as-of is refused with a hint."""
+        assert main(["report", str(events_file), "--as-of", "2025-06-01T00:00:00"]) == 2
+        assert "time zone" in capsys.readouterr().err
+        assert main(["report", str(events_file), "--as-of", "2025-06-01T00:00:00+00:00"]) == 0

@@ -1,15 +1,136 @@
-"""The ``salesflow`` command line."""
+"""The ``salesflow`` command line: ``salesflow demo`` and ``salesflow report FILE``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from ._report import report
+from . import templates
+from ._pipeline import Pipeline
+from ._report import Report, report
+from .exceptions import SalesflowError
+
+LOADERS = {
+    "events": ("salesflow.io._events", "read_events_csv"),
+    "deals": ("salesflow.io._deals", "read_deals_csv"),
+    "hubspot": ("salesflow.io._hubspot", "read_hubspot_deals"),
+    "salesforce": ("salesflow.io._salesforce", "read_salesforce_history"),
+}
+FORMATS = tuple(LOADERS)
+TEMPLATES: dict[str, Callable[[], Pipeline]] = {
+    "b2b": templates.b2b,
+    "investor": templates.investor,
+    "hubspot": templates.hubspot_default,
+}
+
+
+class UsageError(Exception):
+    """A problem with the command's input, reported in one line with exit code 2."""
+
+
+def _progress() -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(rows: int) -> None:
+        sys.stderr.write(f"\rread {rows:,} rows")
+        sys.stderr.flush()
+
+    return show
+
+
+def _pipeline(args: argparse.Namespace) -> Pipeline:
+    if args.pipeline is not None:
+        try:
+            data = json.loads(Path(args.pipeline).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read the pipeline file {args.pipeline}: {exc.strerror or exc}"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(
+                f"{args.pipeline}, line {exc.lineno}: not valid JSON ({exc.msg})"
+            ) from None
+        return Pipeline.from_dict(data)
+    if args.stages is not None:
+        build = importlib.import_module("salesflow.io._salesforce").salesforce_pipeline
+        pipeline: Pipeline = build(args.stages)
+        return pipeline
+    name = args.template or ("hubspot" if args.format == "hubspot" else "b2b")
+    return TEMPLATES[name]()
+
+
+def _columns(pairs: Sequence[str]) -> dict[str, str | None]:
+    columns: dict[str, str | None] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field:
+            raise UsageError(
+                f"--column takes FIELD=COLUMN (or FIELD= to ignore a field), got {pair!r}"
+            )
+        columns[field.strip()] = column.strip() or None
+    return columns
+
+
+def _load(args: argparse.Namespace, pipeline: Pipeline) -> Any:
+    options: dict[str, Any] = {
+        "timezone": args.timezone,
+        "errors": "collect" if args.collect else "raise",
+        "progress": _progress(),
+    }
+    if args.column:
+        options["columns"] = _columns(args.column)
+    if args.timestamp_format:
+        options["timestamp_format"] = args.timestamp_format
+    if args.currency:
+        options["currency"] = args.currency
+    module, name = LOADERS[args.format]
+    reader: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return reader(args.file, pipeline, **options)
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--as-of takes an ISO 8601 timestamp with an offset, got {text!r}"
+        ) from None
+    if at.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} has no time zone; add one, e.g. {text}+00:00")
+    return at
+
+
+def _write_png(result: Report, target: Path) -> None:
+    plot = importlib.import_module("salesflow.plot")
+    ax = plot.funnel(result.funnel)
+    ax.figure.savefig(target, dpi=120, bbox_inches="tight")
+
+
+def _emit(result: Report | Any, args: argparse.Namespace) -> None:
+    if isinstance(result, Report):
+        sys.stdout.write(result.to_text())
+        data: Any = result.to_dict()
+    else:  # a Breakdown of reports
+        data = {}
+        for key, part in result.items():
+            sys.stdout.write(f"=== {args.by} = {key}\n{part.to_text()}\n")
+            data[str(key)] = part.to_dict()
+    if args.json is not None:
+        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if args.png is not None:
+        if not isinstance(result, Report):
+            raise UsageError("--png draws one funnel; leave out --by")
+        _write_png(result, args.png)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -20,9 +141,23 @@ def _demo(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"A generated sample of {args.deals} deals (seed {args.seed}) on the B2B template.\n\n"
     )
-    sys.stdout.write(result.to_text())
-    if args.json is not None:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    _emit(result, args)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    pipeline = _pipeline(args)
+    loaded = _load(args, pipeline)
+    if sys.stderr.isatty():
+        sys.stderr.write("\r")
+    if loaded.rejects:
+        sys.stderr.write(f"{loaded.summary()}\n")
+        for error in loaded.rejects[:20]:
+            sys.stderr.write(f"  {error}\n")
+        if len(loaded.rejects) > 20:
+            sys.stderr.write(f"  ... and {len(loaded.rejects) - 20} more\n")
+    result = report(loaded, pipeline=pipeline, as_of=_as_of(args.as_of), by=args.by)
+    _emit(result, args)
     return 0
 
 
@@ -34,8 +169,7 @@ def _count(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesflow",
         description="Model sales pipelines and funnels, and measure them honestly.",
@@ -46,11 +180,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--deals", type=_count, default=5000, help="how many deals to generate (default 5000)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument(
-        "--json", type=Path, metavar="OUT", help="also write the report as JSON to OUT"
+    rep = commands.add_parser("report", help="print the full report for a CRM export")
+    rep.add_argument("file", type=Path, help="the CSV file")
+    rep.add_argument(
+        "--format", choices=FORMATS, default="events", help="the file's shape (default events)"
     )
-    demo.set_defaults(run=_demo)
-    args = parser.parse_args(argv)
+    source = rep.add_mutually_exclusive_group()
+    source.add_argument(
+        "--pipeline", type=Path, help="a pipeline definition (JSON from Pipeline.to_dict())"
+    )
+    source.add_argument("--template", choices=sorted(TEMPLATES), help="a built-in pipeline")
+    source.add_argument(
+        "--stages", type=Path, help="Salesforce OpportunityStage CSV to build the pipeline from"
+    )
+    rep.add_argument("--as-of", help="cut-off, ISO 8601 with an offset (default: the latest event)")
+    rep.add_argument("--by", help="one report per value of this field (owner, source, currency, …)")
+    rep.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="map a field to your column",
+    )
+    rep.add_argument(
+        "--timezone", help="zone of timestamps without an offset, e.g. UTC or Europe/Paris"
+    )
+    rep.add_argument(
+        "--timestamp-format", help="strptime format of the timestamps (default ISO 8601)"
+    )
+    rep.add_argument("--currency", help="currency of the amounts when the file has none")
+    rep.add_argument(
+        "--collect", action="store_true", help="report bad rows on stderr instead of stopping"
+    )
+    for sub in (demo, rep):
+        sub.add_argument(
+            "--json", type=Path, metavar="OUT", help="also write the report as JSON to OUT"
+        )
+        sub.add_argument(
+            "--png",
+            type=Path,
+            metavar="OUT",
+            help="also draw the funnel to OUT (needs salesflow[plot])",
+        )
+    demo.set_defaults(run=_demo, by=None)
+    rep.set_defaults(run=_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input)."""
+    args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
     except BrokenPipeError:
@@ -59,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except (UsageError, SalesflowError, ValueError, ImportError) as exc:
+        sys.stderr.write(f"salesflow: error: {exc}\n")
+        return 2
     return code
 
 

@@ -6,14 +6,23 @@ import html
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
 from ._deal import Deal
 from ._money import Money
 from ._pipeline import Pipeline
-from .metrics._common import Window, check_as_of, check_between, common_pipeline, cut
+from .metrics._common import (
+    Breakdown,
+    By,
+    Window,
+    breakdown,
+    check_as_of,
+    check_between,
+    common_pipeline,
+    cut,
+)
 from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
 from .metrics._rate import Rate
 from .metrics._summary import DurationSummary, stamp
@@ -219,13 +228,32 @@ class ReportAccumulator:
         )
 
 
+@overload
+def report(
+    deals: Iterable[Deal],
+    *,
+    as_of: datetime | None = ...,
+    pipeline: Pipeline | None = ...,
+    between: Window | None = ...,
+    by: None = ...,
+) -> Report: ...
+@overload
+def report(
+    deals: Iterable[Deal],
+    *,
+    as_of: datetime | None = ...,
+    pipeline: Pipeline | None = ...,
+    between: Window | None = ...,
+    by: By,
+) -> Breakdown[Report]: ...
 def report(
     deals: Iterable[Deal],
     *,
     as_of: datetime | None = None,
     pipeline: Pipeline | None = None,
     between: Window | None = None,
-) -> Report:
+    by: By | None = None,
+) -> Report | Breakdown[Report]:
     """Compute the standard report in one pass over *deals*.
 
     The funnel (reached mode, with Wilson intervals), Kaplan-Meier time in
@@ -240,6 +268,8 @@ def report(
         between: ``(start, end)``, applied per metric as in the functions
             (creation for the funnel and time in stage, close for closed-deal
             metrics).
+        by: One report per group (``"owner"``, ``"source"``, ``"currency"``,
+            an attribute name or a function), as a :class:`Breakdown`.
 
     Raises:
         ValueError: Deals in several pipelines, or no deals and no pipeline.
@@ -265,7 +295,17 @@ def report(
         weights = stage_weights([found], "stage")
     except ValueError:
         weights = None  # some stage has no probability: no weighted pipeline
-    acc = ReportAccumulator(found, as_of, between, weights)
-    for deal in deals:
-        acc.add(deal)
-    return acc.result()
+
+    def compute(group: Iterable[Deal]) -> Report:
+        acc = ReportAccumulator(found, as_of, between, weights)
+        for deal in group:
+            acc.add(deal)
+        return acc.result()
+
+    if by is not None:
+        if as_of is None:
+            # One cut-off for every group: the latest event in all the data.
+            ends = [c[1][-1] for d in deals if (c := cut(d, None)) is not None]
+            as_of = max(ends, default=None)
+        return breakdown("report", deals, by, compute)
+    return compute(deals)
