@@ -109,6 +109,7 @@ class TestNames:
         assert sorted(salesflow.exceptions.__all__) == [
             "CurrencyMismatchError",
             "InvalidPipelineError",
+            "LoadError",
             "NotSerializableError",
             "SalesflowError",
             "SalesflowWarning",

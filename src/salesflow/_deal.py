@@ -54,6 +54,29 @@ class StageChange:
     reason: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
     note: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the fields that are set (``at`` as ISO 8601).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> StageChange("Demo", datetime(2026, 5, 4, tzinfo=timezone.utc), actor="ana").to_dict()
+            {'stage': 'Demo', 'at': '2026-05-04T00:00:00+00:00', 'actor': 'ana'}
+        """
+        from ._serde import to_record
+
+        return to_record(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageChange:
+        """Rebuild a stage change from :meth:`to_dict` output.
+
+        Raises:
+            SchemaError: The data is malformed; ``.path`` says where, e.g. ``$.at``.
+        """
+        from ._serde import structure
+
+        return structure(data, StageChange, "the stage change record")
+
 
 def _value(value: Money | None) -> Money | None:
     if value is not None and not isinstance(value, Money):
@@ -599,7 +622,29 @@ class Deal:
     # ---------------------------------------------------------- records
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict with a schema version; the pipeline is named, not copied."""
+        """A JSON-safe dict with a schema version; the pipeline is named, not copied.
+
+        Timestamps are ISO 8601 strings that keep their UTC offset. A timestamp
+        in a ``zoneinfo`` zone also carries the zone's key, as RFC 9557 writes
+        it (``"2026-11-01T01:30:00-05:00[America/New_York]"``), and is read back
+        in that zone. The offset alone would not do: Python never finds a wall
+        time in a repeated DST hour (``fold=1``) equal to the same instant in
+        another zone, so a deal opened in that hour would not compare equal to
+        itself after a round trip. The offset fixes the instant; the zone only
+        says how to show it.
+
+        Examples:
+            >>> from datetime import datetime
+            >>> from zoneinfo import ZoneInfo
+            >>> import salesflow as sf
+            >>> pipeline = sf.Pipeline.linear("Sales", ["Lead", "Demo"])
+            >>> at = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York"))
+            >>> record = pipeline.open_deal("D-1", at=at).to_dict()
+            >>> record["history"]
+            [{'stage': 'Lead', 'at': '2026-11-01T01:30:00-05:00[America/New_York]'}]
+            >>> sf.Deal.from_dict(record, pipeline).created_at == at
+            True
+        """
         from ._serde import deal_to_dict
 
         return deal_to_dict(self)
@@ -610,8 +655,13 @@ class Deal:
     ) -> Deal:
         """Rebuild a deal from :meth:`to_dict` output, checking its history.
 
+        Every field is read strictly: ``5`` is not an owner and ``"5"`` is
+        not a number. Timestamps without an offset are refused.
+
         Raises:
-            SchemaError: The data is malformed; ``.path`` says where.
+            SchemaError: The data is malformed; ``.path`` says where, e.g.
+                ``$.history[2].at``.
+            UnknownStageError: An event names a stage the pipeline lacks.
             TransitionError: The history breaks the pipeline's rules.
         """
         from ._serde import deal_from_dict

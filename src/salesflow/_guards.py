@@ -6,8 +6,9 @@ against it when the pipeline is built (their stage must exist).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -106,22 +107,15 @@ class RequireValue:
         return {"type": "require_value", "stage": self.stage}
 
 
-def guard_from_dict(data: dict[str, Any]) -> RequireTouchpoint | RequireValue:
-    """Rebuild a built-in guard from :meth:`to_dict` output."""
-    from .exceptions import SchemaError
+def guard_from_dict(data: Mapping[str, Any]) -> RequireTouchpoint | RequireValue:
+    """Rebuild a built-in guard from its ``to_dict()`` output.
 
-    kind = data.get("type")
-    if kind == "require_touchpoint":
-        within = data.get("within")
-        return RequireTouchpoint(
-            data["stage"],
-            data["channel"],
-            within=None if within is None else timedelta(seconds=within),
-        )
-    if kind == "require_value":
-        return RequireValue(data["stage"])
-    msg = (
-        f"Unknown guard type {kind!r}; built-in guards are 'require_touchpoint' and "
-        "'require_value' (plain functions do not serialise)."
-    )
-    raise SchemaError(msg, path="$.guards[].type", value=kind)
+    Raises:
+        SchemaError: The record is malformed or names an unknown guard type;
+            ``.path`` names the field, e.g. ``$.type``.
+    """
+    from ._records import BuiltinGuard
+    from ._serde import structure
+
+    kind = cast("type[RequireTouchpoint | RequireValue]", BuiltinGuard)
+    return structure(data, kind, "the guard record")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Self
 
@@ -43,10 +43,15 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     return amount
 
 
-def _check_currency(_: object, __: attrs.Attribute[str], value: str) -> None:
+def _currency(value: object) -> str:
     if not isinstance(value, str) or _CURRENCY.fullmatch(value) is None:
         msg = f"Money currency must be a three-letter upper-case ISO 4217 code, got {value!r}."
         raise ValueError(msg)
+    return value
+
+
+def _check_currency(_: object, __: attrs.Attribute[str], value: str) -> None:
+    _currency(value)
 
 
 def _factor(value: object) -> Decimal:
@@ -217,6 +222,31 @@ class Money:
         return {"amount": str(self.amount), "currency": self.currency}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Money:
-        """Inverse of :meth:`to_dict`."""
-        return cls(data["amount"], data["currency"])
+    def from_dict(cls, data: Mapping[str, Any]) -> Money:
+        """Rebuild an amount from :meth:`to_dict` output.
+
+        The amount must be a decimal string (or an int); a float is refused, as
+        by the constructor. Unknown keys are refused too.
+
+        Args:
+            data: A mapping with ``"amount"`` and ``"currency"``.
+
+        Returns:
+            The amount, with the digits and exponent of the record.
+
+        Raises:
+            SchemaError: The record is malformed; ``.path`` names the field,
+                e.g. ``$.amount``.
+
+        Examples:
+            >>> from salesflow import Money
+            >>> Money.from_dict({"amount": "48000.00", "currency": "EUR"})
+            Money('48000.00', 'EUR')
+            >>> Money.from_dict({"amount": 1.5, "currency": "EUR"})
+            Traceback (most recent call last):
+            ...
+            salesflow.exceptions.SchemaError: Cannot read the money record at $.amount: Money amount must be a decimal string, got the float 1.5; write '1.5'.
+        """
+        from ._serde import structure
+
+        return structure(data, Money, "the money record")

@@ -22,6 +22,7 @@ from .metrics._common import (
     check_between,
     common_pipeline,
     cut,
+    in_window,
 )
 from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
 from .metrics._rate import Rate
@@ -117,7 +118,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def __str__(self) -> str:
-        return self.to_text()
+        return self.to_text().rstrip("\n")
 
     def __repr__(self) -> str:
         return f"<Report {self.pipeline.name!r}: {self.deals} deals, win rate {self.win_rate.format()}>"
@@ -136,6 +137,12 @@ class Report:
             f"{self.funnel._repr_html_()}<table><caption>Time in stage (Kaplan-Meier)</caption>{stages}</table>"
             f"<table>{heads}</table>"
         )
+
+    def to_frame(self) -> Any:
+        """A long pandas DataFrame, one row per metric and stage: value, counts, interval."""
+        from ._frames import report_frame
+
+        return report_frame(self)
 
 
 @attrs.define
@@ -176,7 +183,8 @@ class ReportAccumulator:
         last = stamp(seen[1][-1])
         if self.latest is None or last > self.latest:
             self.latest = last
-        if deal.pipeline._by_key[seen[0][-1]].is_open:
+        # Like the open pipeline, opportunities are placed by creation date.
+        if deal.pipeline._by_key[seen[0][-1]].is_open and in_window(seen[1][0], self.between):
             self.opportunities += 1
         for part in self._parts():
             part.add(deal)
@@ -307,5 +315,5 @@ def report(
             # One cut-off for every group: the latest event in all the data.
             ends = [c[1][-1] for d in deals if (c := cut(d, None)) is not None]
             as_of = max(ends, default=None)
-        return breakdown("report", deals, by, compute)
+        return breakdown("report", deals, by, compute, as_of)
     return compute(deals)

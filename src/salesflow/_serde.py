@@ -1,28 +1,38 @@
 """Plain-dict (JSON-safe) records of the domain objects, with a schema version.
 
-cattrs does the structuring, so errors come with a path into the data
-(``$.history[2].at``); this module adds the hooks for the types JSON lacks
-(``Decimal`` amounts as strings, aware datetimes as ISO 8601, durations as
-seconds) and the version check.
+Reading goes through the strict cattrs converter of ``_serde_converter``;
+:func:`structure` turns whatever it refuses into one ``SchemaError`` whose
+``.path`` names the first bad spot (``$.history[2].at``). Records of pipelines
+and deals are read into the plain shapes of ``_records`` first, then the real
+object is built, so that the pipeline's rules (``InvalidPipelineError``) and a
+deal's history (``TransitionError``) are checked by the code that owns them.
+
+Examples:
+    >>> from salesflow import Money
+    >>> structure({"amount": "1.00", "currency": "USD", "rate": 2}, Money, "the money record")
+    Traceback (most recent call last):
+    ...
+    salesflow.exceptions.SchemaError: Cannot read the money record at $.rate: unknown field 'rate'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import reprlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from ._checks import aware
-from ._deal import Deal, StageChange, _Info
-from ._guards import guard_from_dict
-from ._lead import Lead, LeadStatus, StatusChange
+from ._deal import Deal, StageChange
+from ._lead import Lead, StatusChange
 from ._money import Money
-from ._stage import Outcome, Stage
+from ._records import DealRecord, PipelineRecord
+from ._serde_converter import converter, unstructure_datetime
+from ._stage import Stage
 from ._touchpoint import Touchpoint
-from .exceptions import NotSerializableError, SchemaError
+from .exceptions import NotSerializableError, SalesflowError, SchemaError
 
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
@@ -31,95 +41,103 @@ SCHEMA_VERSION = 1
 
 T = TypeVar("T")
 
+_MISSING: Any = object()
 
-def _parse_datetime(value: Any, _: type) -> datetime:
-    if isinstance(value, datetime):
-        return aware("datetime", value)
-    if not isinstance(value, str):
-        msg = f"expected an ISO 8601 timestamp string, got {value!r}"
-        raise TypeError(msg)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        msg = f"{value!r} is not an ISO 8601 timestamp"
-        raise ValueError(msg) from None
-    return aware("datetime", parsed)
+# ------------------------------------------------------------------ reading
 
 
-def _parse_seconds(value: Any, _: type) -> timedelta:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"expected a number of seconds, got {value!r}"
-        raise TypeError(msg)
-    return timedelta(seconds=value)
+class _Problem(NamedTuple):
+    path: str
+    value: Any
+    message: str
+    error: BaseException
 
 
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
-    conv.register_structure_hook(datetime, _parse_datetime)
-    conv.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
-    conv.register_structure_hook(timedelta, _parse_seconds)
-    conv.register_unstructure_hook(Money, Money.to_dict)
-    conv.register_structure_hook(Money, lambda d, _: Money(d["amount"], d["currency"]))
-    conv.register_structure_hook(Outcome, lambda v, _: Outcome(v))
-    conv.register_structure_hook(LeadStatus, lambda v, _: LeadStatus(v))
-    for cls in (Touchpoint, StageChange, StatusChange):
-        conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
-        )
-    conv.register_unstructure_hook(
-        Stage,
-        make_dict_unstructure_fn(
-            Stage, conv, _cattrs_omit_if_default=True, key=override(omit_if_default=False)
-        ),
-    )
-    return conv
+def _child(value: Any, key: object) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(key, _MISSING)
+    if isinstance(value, list | tuple) and isinstance(key, int) and 0 <= key < len(value):
+        return value[key]
+    return _MISSING
 
 
-converter = _make_converter()
+def _problems(exc: BaseException, path: str, value: Any) -> Iterator[_Problem]:
+    """Every leaf error under *exc*, with its path and the value found there."""
+    if isinstance(exc, ClassValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, attribute in with_notes:
+            name = attribute.name
+            yield from _problems(sub, f"{path}.{name}", _child(value, name))
+        for sub in without:
+            yield from _problems(sub, path, value)
+    elif isinstance(exc, IterableValidationError):
+        with_notes_i, without = exc.group_exceptions()
+        for sub, item in with_notes_i:
+            yield from _problems(sub, f"{path}[{item.index!r}]", _child(value, item.index))
+        for sub in without:
+            yield from _problems(sub, path, value)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        for name in sorted(exc.extra_fields, key=str):
+            yield _Problem(f"{path}.{name}", _child(value, name), f"unknown field {name!r}", exc)
+    elif type(exc) is KeyError:
+        name = path.rpartition(".")[2]
+        yield _Problem(path, _MISSING, f"the required field {name!r} is missing", exc)
+    else:
+        yield _Problem(path, value, str(exc).rstrip("."), exc)
 
 
-def _format(exc: BaseException, _: Any) -> str:
-    if isinstance(exc, KeyError):
-        return "required field missing"
-    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown field(s) {sorted(exc.extra_fields)!r}"
-    return str(exc).rstrip(".")
+def structure(data: Any, cls: type[T], what: str, path: str = "$") -> T:
+    """*data* read as a *cls* by the strict converter.
 
+    Args:
+        data: The record, as ``json.load`` gives it.
+        cls: The type to read.
+        what: The record's name in messages, e.g. ``"the deal record"``.
+        path: Where *data* sits in a larger record.
 
-def _structure(data: Any, cls: type[T], path: str) -> T:
+    Raises:
+        SchemaError: The record is malformed. The message lists every problem;
+            ``.path`` and ``.value`` are the first one's.
+        SalesflowError: Another salesflow error raised by the object's own
+            constructor (e.g. ``TransitionError`` for a lead's status history).
+    """
     try:
         return converter.structure(data, cls)
-    except cattrs.BaseValidationError as exc:
-        problems = cattrs.transform_error(exc, path=path, format_exception=_format)
-        msg = f"Cannot read {cls.__name__}: {'; '.join(problems)}."
-        raise SchemaError(msg, path=problems[0].rpartition(" @ ")[2] if problems else path) from exc
-    except (TypeError, ValueError, KeyError) as exc:
-        msg = f"Cannot read {cls.__name__} at {path}: {_format(exc, cls)}."
-        raise SchemaError(msg, path=path, value=data) from exc
+    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        problems = list(_problems(exc, path, data))
+        for problem in problems:
+            error = problem.error
+            if isinstance(error, SalesflowError) and not isinstance(error, SchemaError):
+                raise error from None
+        first = problems[0]
+        msg = f"Cannot read {what} at {first.path}: {first.message}"
+        msg += "".join(f"; also at {p.path}: {p.message}" for p in problems[1:]) + "."
+        value = None if first.value is _MISSING else first.value
+        raise SchemaError(msg, path=first.path, value=value) from exc
 
 
-def _check_header(data: Any, kind: str) -> Mapping[str, Any]:
+def _body(data: Any, kind: str) -> dict[str, Any]:
+    """The fields of a pipeline, deal or lead record, once its schema version is checked."""
     if not isinstance(data, Mapping):
-        msg = f"A {kind} record must be a mapping, got {type(data).__name__}."
+        msg = f"A {kind} record must be a mapping (a JSON object), got {reprlib.repr(data)}."
         raise SchemaError(msg, value=data)
     version = data.get("schema", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
         msg = (
             f"This {kind} record has schema version {version!r}; this salesflow reads "
             f"version {SCHEMA_VERSION}. Upgrade salesflow to read newer records."
         )
         raise SchemaError(msg, path="$.schema", value=version)
-    return data
+    return {k: v for k, v in data.items() if k != "schema"}
 
 
-def _get(data: Mapping[str, Any], key: str, kind: str, default: Any = ...) -> Any:
-    if key in data:
-        return data[key]
-    if default is ...:
-        msg = f"A {kind} record needs the field {key!r}."
-        raise SchemaError(msg, path=f"$.{key}")
-    return default
+# ------------------------------------------------------------------ writing
+
+
+def to_record(obj: Stage | Touchpoint | StageChange | StatusChange) -> dict[str, Any]:
+    """The JSON-safe dict of a small record (fields left at their default are omitted)."""
+    record: dict[str, Any] = converter.unstructure(obj, type(obj))
+    return record
 
 
 def _json_safe(value: Any, path: str) -> Any:
@@ -133,6 +151,10 @@ def _json_safe(value: Any, path: str) -> Any:
         return converter.unstructure(value)
     msg = f"Cannot write {value!r} at {path}: attribute values must be JSON types (str, number, bool, None, list, dict)."
     raise NotSerializableError(msg)
+
+
+def _optional_datetime(value: datetime | None) -> str | None:
+    return None if value is None else unstructure_datetime(value)
 
 
 # ------------------------------------------------------------------ pipeline
@@ -153,7 +175,7 @@ def pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "name": pipeline.name,
-        "stages": [converter.unstructure(s, Stage) for s in pipeline.stages],
+        "stages": [to_record(s) for s in pipeline.stages],
         "allow_skip": pipeline.allow_skip,
         "allow_backward": pipeline.allow_backward,
         "allow_reopen": pipeline.allow_reopen,
@@ -165,48 +187,15 @@ def pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
 def pipeline_from_dict(data: Any, *, extra_guards: tuple[Any, ...] = ()) -> Pipeline:
     from ._pipeline import Pipeline
 
-    data = _check_header(data, "pipeline")
-    raw_stages = _get(data, "stages", "pipeline")
-    if not isinstance(raw_stages, list):
-        msg = f"A pipeline record's stages must be a list, got {raw_stages!r}."
-        raise SchemaError(msg, path="$.stages", value=raw_stages)
-    stages = [_structure(s, Stage, f"$.stages[{i}]") for i, s in enumerate(raw_stages)]
-    guards = []
-    for i, g in enumerate(_get(data, "guards", "pipeline", [])):
-        try:
-            guards.append(guard_from_dict(g))
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, SchemaError):
-                raise
-            msg = f"Cannot read guard {i} of the pipeline record: {exc}."
-            raise SchemaError(msg, path=f"$.guards[{i}]", value=g) from exc
-    known = {
-        "schema",
-        "name",
-        "stages",
-        "allow_skip",
-        "allow_backward",
-        "allow_reopen",
-        "lose_from",
-        "guards",
-    }
-    extra = sorted(set(data) - known)
-    if extra:
-        msg = f"A pipeline record has unknown fields {extra!r}."
-        raise SchemaError(msg, path=f"$.{extra[0]}")
-    rules = {}
-    for rule, default in (("allow_skip", False), ("allow_backward", True), ("allow_reopen", True)):
-        flag = data.get(rule, default)
-        if not isinstance(flag, bool):
-            msg = f"A pipeline record's {rule} must be true or false, got {flag!r}."
-            raise SchemaError(msg, path=f"$.{rule}", value=flag)
-        rules[rule] = flag
+    record = structure(_body(data, "pipeline"), PipelineRecord, "the pipeline record")
     return Pipeline(
-        _get(data, "name", "pipeline"),
-        stages,
-        lose_from=data.get("lose_from"),
-        guards=[*guards, *extra_guards],
-        **rules,
+        record.name,
+        record.stages,
+        allow_skip=record.allow_skip,
+        allow_backward=record.allow_backward,
+        allow_reopen=record.allow_reopen,
+        lose_from=record.lose_from,
+        guards=[*record.guards, *extra_guards],
     )
 
 
@@ -222,74 +211,36 @@ def deal_to_dict(deal: Deal) -> dict[str, Any]:
         "value": None if info.value is None else info.value.to_dict(),
         "owner": info.owner,
         "source": info.source,
-        "history": [converter.unstructure(c, StageChange) for c in deal.history],
-        "touchpoints": [converter.unstructure(t, Touchpoint) for t in info.touchpoints],
+        "history": [to_record(c) for c in deal.history],
+        "touchpoints": [to_record(t) for t in info.touchpoints],
         "attributes": _json_safe(dict(info.attributes), "$.attributes"),
         "lead_id": info.lead_id,
-        "lead_created_at": None
-        if info.lead_created_at is None
-        else info.lead_created_at.isoformat(),
+        "lead_created_at": _optional_datetime(info.lead_created_at),
     }
 
 
-_DEAL_FIELDS = frozenset(
-    (
-        "schema",
-        "id",
-        "pipeline",
-        "value",
-        "owner",
-        "source",
-        "history",
-        "touchpoints",
-        "attributes",
-        "lead_id",
-        "lead_created_at",
-    )
-)
-
-
 def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> Deal:
-    data = _check_header(data, "deal")
-    extra = sorted(set(data) - _DEAL_FIELDS)
-    if extra:
-        msg = f"A deal record has unknown fields {extra!r}."
-        raise SchemaError(msg, path=f"$.{extra[0]}")
-    name = data.get("pipeline", pipeline.name)
-    if name != pipeline.name:
-        msg = f"This deal record belongs to pipeline {name!r}, not {pipeline.name!r}."
-        raise SchemaError(msg, path="$.pipeline", value=name)
-    history = _structure(_get(data, "history", "deal"), list[StageChange], "$.history")
-    touchpoints = _structure(data.get("touchpoints", []), list[Touchpoint], "$.touchpoints")
-    value = data.get("value")
-    lead_created_at = data.get("lead_created_at")
-    try:
-        info = _Info(
-            None if value is None else _structure(value, Money, "$.value"),
-            data.get("owner"),
-            data.get("source"),
-            touchpoints,
-            data.get("attributes"),
-            data.get("lead_id"),
-            None
-            if lead_created_at is None
-            else _structure(lead_created_at, datetime, "$.lead_created_at"),
+    record = structure(_body(data, "deal"), DealRecord, "the deal record")
+    if record.pipeline is not None and record.pipeline != pipeline.name:
+        msg = (
+            f"This deal record belongs to pipeline {record.pipeline!r}, not {pipeline.name!r}; "
+            "read it with that pipeline."
         )
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, SchemaError):
-            raise
-        raise SchemaError(f"Cannot read deal record: {exc}", path="$") from exc
+        raise SchemaError(msg, path="$.pipeline", value=record.pipeline)
+    if not record.history:
+        msg = f"Cannot read the deal record at $.history: deal {record.id!r} needs at least one stage change, got []."
+        raise SchemaError(msg, path="$.history", value=[])
     return Deal.from_history(
         pipeline,
-        _get(data, "id", "deal"),
-        history,
-        value=info.value,
-        owner=info.owner,
-        source=info.source,
-        touchpoints=info.touchpoints,
-        attributes=info.attributes,
-        lead_id=info.lead_id,
-        lead_created_at=info.lead_created_at,
+        record.id,
+        record.history,
+        value=record.value,
+        owner=record.owner,
+        source=record.source,
+        touchpoints=record.touchpoints,
+        attributes=record.attributes,
+        lead_id=record.lead_id,
+        lead_created_at=record.lead_created_at,
         guards=guards,
     )
 
@@ -301,16 +252,14 @@ def lead_to_dict(lead: Lead) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
         "id": lead.id,
-        "created_at": lead.created_at.isoformat(),
+        "created_at": unstructure_datetime(lead.created_at),
         "source": lead.source,
         "owner": lead.owner,
-        "history": [converter.unstructure(c, StatusChange) for c in lead.history],
-        "touchpoints": [converter.unstructure(t, Touchpoint) for t in lead.touchpoints],
+        "history": [to_record(c) for c in lead.history],
+        "touchpoints": [to_record(t) for t in lead.touchpoints],
         "attributes": _json_safe(dict(lead.attributes), "$.attributes"),
     }
 
 
 def lead_from_dict(data: Any) -> Lead:
-    data = _check_header(data, "lead")
-    body = {k: v for k, v in data.items() if k != "schema"}
-    return _structure(body, Lead, "$")
+    return structure(_body(data, "lead"), Lead, "the lead record")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -149,3 +151,34 @@ class Stage:
 
     def __str__(self) -> str:
         return self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: the key, the name, and the other fields that are set.
+
+        ``rotting_after`` is written in seconds; an open outcome and an unknown
+        probability are left out.
+
+        Examples:
+            >>> from datetime import timedelta
+            >>> Stage("Demo", probability=0.4, rotting_after=timedelta(days=14)).to_dict()
+            {'key': 'Demo', 'name': 'Demo', 'probability': 0.4, 'rotting_after': 1209600.0}
+        """
+        from ._serde import to_record
+
+        return to_record(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Stage:
+        """Rebuild a stage from :meth:`to_dict` output.
+
+        Raises:
+            SchemaError: The data is malformed; ``.path`` says where, e.g.
+                ``$.probability``.
+
+        Examples:
+            >>> Stage.from_dict({"key": "Won", "outcome": "won"})
+            Stage('Won', outcome=Outcome.WON)
+        """
+        from ._serde import structure
+
+        return structure(data, Stage, "the stage record")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -63,3 +65,26 @@ class Touchpoint:
     campaign: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
     cost: Money | None = attrs.field(default=None, kw_only=True, converter=_cost)
     note: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the fields that are set (``at`` as ISO 8601, ``cost`` as Money's record).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> Touchpoint(datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc), "call").to_dict()
+            {'at': '2026-03-02T09:30:00+00:00', 'channel': 'call'}
+        """
+        from ._serde import to_record
+
+        return to_record(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Touchpoint:
+        """Rebuild a touchpoint from :meth:`to_dict` output.
+
+        Raises:
+            SchemaError: The data is malformed; ``.path`` says where, e.g. ``$.at``.
+        """
+        from ._serde import structure
+
+        return structure(data, Touchpoint, "the touchpoint record")

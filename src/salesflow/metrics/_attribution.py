@@ -333,6 +333,12 @@ class Attribution(Mapping[str, Money]):
             f"<tr><th>{esc(self.key)}</th><th>credited</th></tr>{rows}</table>"
         )
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per key: credit (exact Decimal), currency, share."""
+        from .._frames import attribution_frame
+
+        return attribution_frame(self)
+
 
 def _largest_first(item: tuple[str, Decimal]) -> tuple[Decimal, str]:
     return -item[1], item[0]

@@ -77,8 +77,8 @@ def common_pipeline(deals: Iterable[Deal], pipeline: Pipeline | None) -> Pipelin
     return pipeline
 
 
-def key_of(by: By) -> Callable[[Deal], Hashable]:
-    """A function giving the breakdown key of a deal."""
+def key_of(by: By, as_of: datetime | None = None) -> Callable[[Deal], Hashable]:
+    """A function giving the breakdown key of a deal (``"stage"``: its stage at *as_of*)."""
     if callable(by):
         return by
     if by == "owner":
@@ -88,7 +88,12 @@ def key_of(by: By) -> Callable[[Deal], Hashable]:
     if by == "currency":
         return lambda d: None if d.value is None else d.value.currency
     if by == "stage":
-        return lambda d: d.stage.key
+
+        def stage_at(deal: Deal) -> Hashable:
+            seen = cut(deal, as_of)
+            return None if seen is None else seen[0][-1]
+
+        return stage_at
     if by == "pipeline":
         return lambda d: d.pipeline.name
     if isinstance(by, str):
@@ -141,6 +146,12 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
             f"<tr><th>{esc(self.by)}</th><th>{esc(self.metric)}</th></tr>{rows}</table>"
         )
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: the group key, then the columns of each group's frame."""
+        from .._frames import breakdown_frame
+
+        return breakdown_frame(self)
+
 
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
@@ -153,9 +164,10 @@ def breakdown(
     deals: Iterable[Deal],
     by: By,
     compute: Callable[[list[Deal]], R],
+    as_of: datetime | None = None,
 ) -> Breakdown[R]:
     """Group *deals* by *by* and apply *compute* to each group (keys sorted, None last)."""
-    key = key_of(by)
+    key = key_of(by, as_of)
     groups: dict[Hashable, list[Deal]] = {}
     for deal in deals:
         groups.setdefault(key(deal), []).append(deal)

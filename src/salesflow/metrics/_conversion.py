@@ -209,7 +209,7 @@ def win_rate(
         return acc.result()
 
     if by is not None:
-        return breakdown("win rate", deals, by, compute)
+        return breakdown("win rate", deals, by, compute, as_of)
     return compute(deals)
 
 
@@ -318,6 +318,12 @@ class Funnel:
             "<tr><th>stage</th><th>entered</th><th>advanced</th><th>lost</th><th>still open</th>"
             f"<th>step conversion</th><th>cumulative</th></tr>{cells}</table>"
         )
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per step: counts, conversions and their intervals."""
+        from .._frames import funnel_frame
+
+        return funnel_frame(self)
 
 
 @attrs.define
@@ -488,7 +494,8 @@ def funnel(
     that re-enters a stage counts once, so no rate exceeds 1. A deal opened
     directly in stage k has entered k, not the stages before it.
     ``mode="direct"`` counts only moves straight to the next stage (from the
-    last open stage: to a won stage), as Mixpanel's strict ordering does.
+    last open stage: to a won stage), like PostHog's "strict order" funnels
+    (Amplitude's "exact order").
 
     * ``conversion`` = advanced / entered (the CRM convention; HubSpot and
       Pipedrive count every deal that entered), or advanced / (entered -
@@ -496,7 +503,10 @@ def funnel(
       Both counts are always in the row.
     * ``cumulative`` = deals that reached k or a later open or won stage /
       all deals in the funnel: monotone, never above 1.
-    * entered = advanced + lost + still_open for every open stage.
+    * entered = advanced + lost + still_open for every open stage in
+      ``"reached"`` mode. In ``"direct"`` mode a deal that progressed by
+      another route (a skip, or a win straight from an earlier stage) is in
+      none of the three, so the three may add up to less than entered.
 
     Args:
         deals: The deals, all in one pipeline.
@@ -527,7 +537,7 @@ def funnel(
         return acc.result(exclude_open=exclude_open, interval=interval, confidence=confidence)
 
     if by is not None:
-        return breakdown("funnel", deals, by, compute)
+        return breakdown("funnel", deals, by, compute, as_of)
     return compute(deals)
 
 

@@ -135,3 +135,9 @@ class Rate:
 
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame: numerator, denominator, value, ci_low, ci_high, method."""
+        from .._frames import rate_frame
+
+        return rate_frame(self)

@@ -199,6 +199,12 @@ class DurationSummary:
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
 
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method."""
+        from .._frames import duration_frame
+
+        return duration_frame(self)
+
 
 @attrs.frozen(repr=False)
 class CountSummary:
@@ -252,3 +258,9 @@ class CountSummary:
     def __repr__(self) -> str:
         mean = "n/a" if self.mean is None else f"{self.mean:.2f}"
         return f"CountSummary(n={self.n}, mean={mean}, median={self.median})"
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame: n, total, mean, median, p90."""
+        from .._frames import count_frame
+
+        return count_frame(self)

@@ -287,6 +287,12 @@ class KaplanMeier(Generic[TimeT]):
             f"censored={self.censored!r}, median={self.median!r})"
         )
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of the timeline: time, at_risk, events, censored, survival."""
+        from .._frames import km_frame
+
+        return km_frame(self)
+
 
 @overload
 def kaplan_meier(
@@ -475,6 +481,12 @@ class CumulativeIncidence(Generic[TimeT]):
     def __repr__(self) -> str:
         counts = f"n={self.n!r}, censored={self.censored!r}, events={self.events!r}"
         return f"CumulativeIncidence({counts})"
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per time and cause: events, incidence, survival."""
+        from .._frames import incidence_frame
+
+        return incidence_frame(self)
 
 
 @overload

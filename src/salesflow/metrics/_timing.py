@@ -180,7 +180,7 @@ def time_in_stage(
         return acc.result(method)
 
     if by is not None:
-        return breakdown("time in stage", deals, by, compute)
+        return breakdown("time in stage", deals, by, compute, as_of)
     return compute(deals)
 
 
@@ -219,7 +219,13 @@ class SalesCycleAccumulator:
             else:
                 self.ended[end - stamp(begin)] += 1
             return
-        if final.is_open or (self.status == "won" and not final.is_won):
+        if final.is_open:
+            # Not part of a completed-cycle summary, but counted as still open
+            # (``censored``) so the summary says how much it leaves out.
+            if in_window(times[0], self.between):
+                self.open[-stamp(begin)] += 1
+            return
+        if self.status == "won" and not final.is_won:
             return
         if in_window(times[-1], self.between):
             self.ended[end - stamp(begin)] += 1
@@ -301,5 +307,5 @@ def sales_cycle(
         return acc.result()
 
     if by is not None:
-        return breakdown("sales cycle", deals, by, compute)
+        return breakdown("sales cycle", deals, by, compute, as_of)
     return compute(deals)

@@ -128,6 +128,7 @@ class ValueAccumulator:
 
     def median(self) -> Money | None:
         """The median value, or ``None`` with no valued deal."""
+        self._warn("median deal size")
         if not self.amounts or self.currency is None:
             return None
         values = sorted(self.amounts)
@@ -148,10 +149,14 @@ class ValueAccumulator:
 
 
 def _group(
-    deals: Iterable[Deal], by: By | None, metric: str, compute: Callable[[Iterable[Deal]], R]
+    deals: Iterable[Deal],
+    by: By | None,
+    metric: str,
+    compute: Callable[[Iterable[Deal]], R],
+    as_of: datetime | None,
 ) -> R | Breakdown[R]:
     if by is not None:
-        return breakdown(metric, deals, by, compute)
+        return breakdown(metric, deals, by, compute, as_of)
     return compute(deals)
 
 
@@ -202,7 +207,7 @@ def average_deal_size(
             acc.add(deal)
         return acc.mean() if statistic == "mean" else acc.median()
 
-    return _group(deals, by, "average deal size", compute)
+    return _group(deals, by, "average deal size", compute, as_of)
 
 
 def pipeline_value(
@@ -229,7 +234,7 @@ def pipeline_value(
             acc.add(deal)
         return acc.sum(currency or _any_currency(group))
 
-    return _group(deals, by, "pipeline value", compute)
+    return _group(deals, by, "pipeline value", compute, as_of)
 
 
 def _any_currency(deals: Iterable[Deal]) -> str | None:
@@ -246,6 +251,12 @@ def stage_weights(
     if not isinstance(given, Mapping):
         msg = f"probabilities must be 'stage' or a mapping of stage key to fraction, got {probabilities!r}."
         raise TypeError(msg)
+    pipelines = list(pipelines)
+    known = {stage.key for pipeline in pipelines for stage in pipeline.stages}
+    unknown = sorted(set(given) - known)
+    if known and unknown:
+        msg = f"probabilities names stages that are not in the pipeline: {unknown!r}; the stages are {sorted(known)!r}."
+        raise ValueError(msg)
     for pipeline in pipelines:
         for stage in pipeline.stages:
             if stage.key in given:
@@ -295,7 +306,7 @@ def weighted_pipeline(
             acc.add(deal)
         return acc.sum(currency or _any_currency(group), weighted=True)
 
-    return _group(deals, by, "weighted pipeline", compute)
+    return _group(deals, by, "weighted pipeline", compute, as_of)
 
 
 def pipeline_coverage(

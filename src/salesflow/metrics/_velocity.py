@@ -72,6 +72,12 @@ class Velocity:
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
 
+    def to_frame(self) -> Any:
+        """A long pandas DataFrame, one row per component (as ``Report.to_frame()``)."""
+        from .._frames import velocity_frame
+
+        return velocity_frame(self)
+
 
 def velocity_value(
     opportunities: int, win_rate: Rate, size: Money | None, cycle: DurationSummary
@@ -171,5 +177,5 @@ def sales_velocity(
         return acc.result()
 
     if by is not None:
-        return breakdown("sales velocity", deals, by, compute)
+        return breakdown("sales velocity", deals, by, compute, as_of)
     return compute(deals)
