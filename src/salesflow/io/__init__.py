@@ -11,5 +11,14 @@ from __future__ import annotations
 
 from ._common import LoadResult
 from ._events import EVENT_COLUMNS, read_events_csv, write_events_csv
+from ._sqlite import NotStoredError, SQLiteStore, StoreConflictError
 
-__all__ = ["EVENT_COLUMNS", "LoadResult", "read_events_csv", "write_events_csv"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "LoadResult",
+    "NotStoredError",
+    "SQLiteStore",
+    "StoreConflictError",
+    "read_events_csv",
+    "write_events_csv",
+]
