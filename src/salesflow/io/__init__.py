@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from ._common import LoadResult
 from ._events import EVENT_COLUMNS, read_events_csv, write_events_csv
+from ._hubspot import HUBSPOT_API_COLUMNS, HUBSPOT_UI_COLUMNS, hubspot_pipeline, read_hubspot_deals
+from ._salesforce import SALESFORCE_HISTORY_COLUMNS, read_salesforce_history, salesforce_pipeline
 from ._sqlite import NotStoredError, SQLiteStore, StoreConflictError
 
 __all__ = [
     "EVENT_COLUMNS",
+    "HUBSPOT_API_COLUMNS",
+    "HUBSPOT_UI_COLUMNS",
     "LoadResult",
     "NotStoredError",
+    "SALESFORCE_HISTORY_COLUMNS",
     "SQLiteStore",
     "StoreConflictError",
+    "hubspot_pipeline",
     "read_events_csv",
+    "read_hubspot_deals",
+    "read_salesforce_history",
+    "salesforce_pipeline",
     "write_events_csv",
 ]

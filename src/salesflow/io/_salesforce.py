@@ -1,0 +1,420 @@
+"""Salesforce exports: ``OpportunityHistory`` rows and ``OpportunityStage`` definitions."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, cast
+
+from .._deal import Deal, _Info
+from .._money import Money
+from .._pipeline import Pipeline
+from .._stage import Outcome, Stage
+from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ._common import (
+    LoadResult,
+    RowProblem,
+    Source,
+    check_errors,
+    header,
+    open_source,
+    parse_money,
+    parse_time,
+    resolve_zone,
+    unescape_cell,
+)
+
+__all__ = ["SALESFORCE_HISTORY_COLUMNS", "read_salesforce_history", "salesforce_pipeline"]
+
+Deleted = Literal["reject", "skip"]
+
+#: Logical field -> column of an ``OpportunityHistory`` export (API names, as
+#: Data Loader and the Bulk API write them).
+SALESFORCE_HISTORY_COLUMNS: Mapping[str, str] = {
+    "deal_id": "OpportunityId",
+    "at": "CreatedDate",
+    "stage": "StageName",
+    "amount": "Amount",
+    "currency": "CurrencyIsoCode",
+    "deleted": "IsDeleted",
+    "actor": "CreatedById",
+}
+_REQUIRED = ("deal_id", "at", "stage")
+_PROGRESS_EVERY = 10_000
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+# One saved row: (time, line, stage key, stage cell, value, actor).
+_Save = tuple[datetime, int, str, str, Money | None, str | None]
+
+
+class _Stages:
+    """Text in a CRM file -> stage key: a ``stage_map`` entry, the key or name, then a
+    case-insensitive match when exactly one stage fits (HubSpot labels say 'Closed Won'
+    where the template's name is 'Closed won'). Shared with the HubSpot loader."""
+
+    def __init__(self, pipeline: Pipeline, stage_map: Mapping[str, str] | None) -> None:
+        self.pipeline = pipeline
+        folded: dict[str, set[str]] = {}
+        for s in pipeline.stages:
+            for text in (s.key, s.name):
+                folded.setdefault(text.casefold(), set()).add(s.key)
+        self._folded = {t: next(iter(keys)) for t, keys in folded.items() if len(keys) == 1}
+        self._cache: dict[str, str | None] = {}
+        for text, ref in (stage_map or {}).items():
+            try:
+                self._cache[text] = pipeline._key(ref)
+            except UnknownStageError:
+                msg = f"stage_map maps {text!r} to {ref!r}, which is not a stage of pipeline {pipeline.name!r}; known stages are {list(pipeline.keys)!r}."
+                raise ValueError(msg) from None
+
+    def __call__(self, text: str) -> str | None:
+        if text in self._cache:
+            return self._cache[text]
+        key = self.pipeline._key(text) if text in self.pipeline else None
+        key = key or self._folded.get(text.casefold())
+        self._cache[text] = key
+        return key
+
+
+def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    merged: dict[str, str | None] = dict(SALESFORCE_HISTORY_COLUMNS)
+    if columns:
+        unknown = sorted(set(columns) - set(SALESFORCE_HISTORY_COLUMNS))
+        if unknown:
+            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(SALESFORCE_HISTORY_COLUMNS)!r}."
+            raise ValueError(msg)
+        merged.update(columns)
+    return merged
+
+
+def _flag(text: str, column: str | None, *, default: bool | None = None) -> bool:
+    """A Salesforce checkbox: ``true``/``false`` (any case) or ``1``/``0``."""
+    low = text.strip().lower()
+    if low in _TRUE or low in _FALSE:
+        return low in _TRUE
+    if not low and default is not None:
+        return default
+    raise RowProblem("not a checkbox value (true/false)", column, text)
+
+
+def read_salesforce_history(
+    source: Source,
+    pipeline: Pipeline,
+    *,
+    columns: Mapping[str, str | None] | None = None,
+    stage_map: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    timezone: tzinfo | str | None = None,
+    currency: str | None = None,
+    deleted: Deleted = "reject",
+    errors: str = "raise",
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+    progress: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Read a Salesforce ``OpportunityHistory`` export and rebuild each opportunity's history.
+
+    Salesforce writes a history row, a snapshot of the opportunity, on every
+    save that changes its amount, probability, stage or close date; a row
+    is not a stage change. So the rows of each opportunity are sorted by
+    ``CreatedDate`` (equal times keep file order) and consecutive rows with
+    the same ``StageName`` are collapsed into one stage entry, at the time
+    of the first of them: five saves Prospecting, Prospecting,
+    Qualification, Qualification, Closed Won make three stage changes.
+
+    Inferred, and lossy:
+
+    * The deal's value is the ``Amount`` of the latest row, in that row's
+      ``CurrencyIsoCode`` (or *currency*); an empty amount there means the
+      amount was cleared, so the deal has no value.
+    * ``CreatedById`` of the row that entered a stage is that change's actor.
+    * ``Probability``, ``CloseDate``, ``ExpectedRevenue`` and
+      ``ForecastCategory`` are not read: stage probabilities come from
+      *pipeline* (see :func:`salesforce_pipeline`).
+    * Only stage changes recorded in the history are known: an opportunity
+      created before history tracking starts at its first row.
+
+    ``StageName`` holds the stage's API name, matched to *pipeline*'s keys
+    (then names, then names in another case, or through *stage_map*). The
+    history is replayed against *pipeline*'s rules. Report exports (labels
+    as headers, user-locale dates) load with *columns* and
+    *timestamp_format*.
+
+    Args:
+        source: A path or an open text file.
+        pipeline: The pipeline the opportunities belong to.
+        columns: Logical field -> your column name, for the fields of
+            :data:`SALESFORCE_HISTORY_COLUMNS` (``None`` ignores a field);
+            ``deal_id``, ``at`` and ``stage`` are required.
+        stage_map: ``StageName`` value -> stage key of *pipeline*.
+        timestamp_format: A ``strptime`` format; default ISO 8601
+            (``2024-01-15T10:23:45.000Z`` and ``+0000`` offsets both work).
+        timezone: Zone for timestamps without an offset; without it, such a
+            timestamp is an error.
+        currency: Currency of amounts when the row has none (single-currency
+            orgs have no ``CurrencyIsoCode``).
+        deleted: A row with ``IsDeleted`` true is a problem (``"reject"``,
+            which leaves its opportunity out like any bad row) or is left out
+            on its own (``"skip"``; it then counts as neither built nor
+            rejected).
+        errors: ``"raise"`` stops at the first bad row; ``"collect"`` leaves
+            out every opportunity with a bad row and returns the problems in
+            ``result.rejects``.
+        delimiter: The CSV delimiter.
+        encoding: The file's encoding (a BOM is skipped).
+        progress: Called with the number of rows read, every 10,000 rows.
+
+    Returns:
+        A :class:`LoadResult`: one deal per opportunity, in order of first
+        appearance.
+
+    Raises:
+        LoadError: A missing column (always), or with ``errors="raise"`` a
+            bad row: an empty id, an unknown stage, a bad timestamp, amount
+            or checkbox, a deleted row, or a history the rules refuse.
+        ValueError: An unknown option or column field.
+    """
+    mode = check_errors(errors)
+    zone = resolve_zone(timezone)
+    if deleted not in ("reject", "skip"):
+        msg = f"deleted must be 'reject' or 'skip', got {deleted!r}."
+        raise ValueError(msg)
+    cols = _columns(columns)
+    stages = _Stages(pipeline, stage_map)
+    pending: dict[str, list[_Save]] = {}
+    bad: dict[str, int] = {}
+    rejects: list[LoadError] = []
+    rows_read = rows_rejected = 0
+    with open_source(source, encoding=encoding) as (handle, name):
+        reader = csv.reader(handle, delimiter=delimiter)
+        first = next(reader, None)
+        if first is None:
+            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
+        names = [n.strip() for n in first]
+        header(csv.DictReader([], fieldnames=names), cols, _REQUIRED, name)
+        index = {n: i for i, n in enumerate(names)}
+        pos = {f: index[c] for f, c in cols.items() if c is not None and c in index}
+        width = len(names)
+        for row in reader:
+            rows_read += 1
+            line = reader.line_num
+            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                progress(rows_read)
+            if not row or (len(row) == 1 and not row[0].strip()):
+                rows_read -= 1  # a blank line is not a row
+                continue
+            deal_id = ""
+            try:
+                if len(row) != width:
+                    raise RowProblem(f"expected {width} cells, got {len(row)}")
+                values = {f: unescape_cell(row[i].strip()) for f, i in pos.items()}
+                deal_id = values["deal_id"]
+                if not deal_id:
+                    raise RowProblem("the opportunity id is empty", cols["deal_id"], "")
+                if deal_id in bad:
+                    bad[deal_id] += 1
+                    continue
+                if _flag(values.get("deleted", ""), cols["deleted"], default=False):
+                    if deleted == "skip":
+                        continue
+                    reason = "the row is deleted (IsDeleted is true); pass deleted='skip' to leave deleted rows out"
+                    raise RowProblem(reason, cols["deleted"], values["deleted"])
+                save = _save(values, cols, line, stages, timestamp_format, zone, currency)
+                pending.setdefault(deal_id, []).append(save)
+            except RowProblem as problem:
+                error = problem.at(name, line)
+                if mode == "raise":
+                    raise error from None
+                rejects.append(error)
+                rows_rejected += 1
+                if deal_id:
+                    rows_rejected += len(pending.pop(deal_id, ()))
+                    bad.setdefault(deal_id, 0)
+        rows_rejected += sum(bad.values())
+        deals: list[Deal] = []
+        for deal_id, saves in pending.items():
+            try:
+                deals.append(_build(pipeline, deal_id, saves))
+            except LoadError as refused:
+                error = LoadError(
+                    refused.reason,
+                    file=name,
+                    line=refused.line,
+                    column=cols["stage"],
+                    value=refused.value,
+                )
+                if mode == "raise":
+                    raise error from None
+                rejects.append(error)
+                rows_rejected += len(saves)
+    return LoadResult(tuple(deals), tuple(rejects), rows_read, rows_rejected, name)
+
+
+def _save(
+    values: Mapping[str, str],
+    cols: Mapping[str, str | None],
+    line: int,
+    stages: _Stages,
+    fmt: str | None,
+    zone: tzinfo | None,
+    currency: str | None,
+) -> _Save:
+    stage_text = values["stage"]
+    if not stage_text:
+        raise RowProblem("the stage is empty", cols["stage"], "")
+    key = stages(stage_text)
+    if key is None:
+        reason = f"pipeline {stages.pipeline.name!r} has no such stage; map it with stage_map="
+        raise RowProblem(reason, cols["stage"], stage_text)
+    at_text = values["at"]
+    if not at_text:
+        raise RowProblem("the timestamp is empty", cols["at"], "")
+    at = parse_time(at_text, cols["at"] or "at", fmt=fmt, zone=zone)
+    money = None
+    amount = values.get("amount", "")
+    if amount:
+        cur = values.get("currency", "") or currency
+        if not cur:
+            reason = (
+                "an amount needs a currency: add a CurrencyIsoCode column or pass currency='USD'"
+            )
+            raise RowProblem(reason, cols["amount"], amount)
+        money = parse_money(amount, cols["amount"] or "amount", cur)
+    return (at, line, key, stage_text, money, values.get("actor") or None)
+
+
+def _build(pipeline: Pipeline, deal_id: str, saves: list[_Save]) -> Deal:
+    saves.sort(key=lambda s: (s[0], s[1]))
+    entries = [s for i, s in enumerate(saves) if i == 0 or s[2] != saves[i - 1][2]]
+    actors = tuple((s[5], None, None) if s[5] else None for s in entries)
+    info = _Info(saves[-1][4], None, None, (), None, None, None)
+    stages, times = tuple(s[2] for s in entries), tuple(s[0] for s in entries)
+    deal = Deal._raw(pipeline, deal_id, stages, times, actors if any(actors) else None, info)
+    try:
+        pipeline.check(deal)
+    except TransitionError as exc:
+        at = entries[exc.event or 0]
+        reason = f"opportunity {deal_id!r}: {'; '.join(exc.reasons)}"
+        raise LoadError(reason, file="", line=at[1], value=at[3]) from None
+    return deal
+
+
+def _cell(row: Mapping[str, Any], column: str) -> str:
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+def salesforce_pipeline(
+    source_or_rows: Source | Iterable[Mapping[str, Any]],
+    *,
+    name: str = "Salesforce",
+    include_inactive: bool = False,
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+    **rules: Any,
+) -> Pipeline:
+    """Build a pipeline from Salesforce ``OpportunityStage`` definitions.
+
+    Each row is a stage: ``ApiName`` is the key (``MasterLabel`` when there
+    is no ``ApiName``) and ``MasterLabel`` the name. ``IsClosed`` and
+    ``IsWon`` give the outcome: open, won (closed and won) or lost (closed,
+    not won). ``DefaultProbability`` is a percentage 0–100 and becomes a
+    fraction 0–1. Stages are ordered by ``SortOrder`` (rows without one
+    come last, in input order). Inactive stages (``IsActive`` false) are
+    left out unless *include_inactive*; a missing ``IsActive`` means active.
+
+    Args:
+        source_or_rows: A CSV export (a path or an open text file) or rows
+            as mappings, e.g. the records of a SOQL query (checkboxes may be
+            booleans, numbers may be numbers).
+        name: The pipeline's name.
+        include_inactive: Keep inactive stages, e.g. to load old history.
+        delimiter: The CSV delimiter.
+        encoding: The file's encoding (a BOM is skipped).
+        **rules: Pipeline rules (``allow_backward=``, ``guards=`` ...).
+            ``allow_skip`` defaults to ``True``, since Salesforce lets an
+            opportunity move to any stage.
+
+    Returns:
+        The pipeline.
+
+    Raises:
+        LoadError: A bad row, naming the file (``"<rows>"`` for mappings),
+            the line (the row's position for mappings), column and value.
+        InvalidPipelineError: The stages do not make a valid pipeline.
+
+    Examples:
+        >>> p = salesforce_pipeline([
+        ...     {"ApiName": "Prospecting", "IsActive": True, "IsClosed": False,
+        ...      "IsWon": False, "DefaultProbability": 10, "SortOrder": 1},
+        ...     {"ApiName": "Closed Won", "IsActive": True, "IsClosed": True,
+        ...      "IsWon": True, "DefaultProbability": 100, "SortOrder": 2}])
+        >>> [(s.key, s.outcome.value, s.probability) for s in p.stages]
+        [('Prospecting', 'open', 0.1), ('Closed Won', 'won', 1.0)]
+    """
+    items: list[tuple[bool, int, int, Stage]] = []
+    if isinstance(source_or_rows, str | os.PathLike) or hasattr(source_or_rows, "read"):
+        with open_source(cast("Source", source_or_rows), encoding=encoding) as (handle, file):
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            fields = {f.strip() for f in reader.fieldnames or ()}
+            for column in ("IsClosed", "IsWon"):
+                if column not in fields:
+                    reason = f"missing column {column!r}; OpportunityStage exports need IsClosed and IsWon"
+                    raise LoadError(reason, file=file, line=1)
+            for row in reader:
+                clean = {k.strip(): v for k, v in row.items() if k is not None}
+                _stage_row(clean, file, reader.line_num, include_inactive, items)
+    else:
+        for i, record in enumerate(source_or_rows, 1):
+            _stage_row(record, "<rows>", i, include_inactive, items)
+    rules.setdefault("allow_skip", True)
+    return Pipeline(name, [s for *_, s in sorted(items, key=lambda t: t[:3])], **rules)
+
+
+def _stage_row(
+    row: Mapping[str, Any],
+    file: str,
+    line: int,
+    include_inactive: bool,
+    items: list[tuple[bool, int, int, Stage]],
+) -> None:
+    try:
+        if not isinstance(row, Mapping):
+            raise RowProblem("expected a mapping of OpportunityStage fields", None, row)
+        key = _cell(row, "ApiName") or _cell(row, "MasterLabel")
+        if not key:
+            raise RowProblem("the stage has no ApiName or MasterLabel", "ApiName", "")
+        for column in ("IsClosed", "IsWon"):
+            if column not in row:
+                raise RowProblem(f"the stage has no {column}", column)
+        closed, won = _flag(_cell(row, "IsClosed"), "IsClosed"), _flag(_cell(row, "IsWon"), "IsWon")
+        if not (include_inactive or _flag(_cell(row, "IsActive"), "IsActive", default=True)):
+            return
+        if won and not closed:
+            raise RowProblem(
+                "IsWon is true but IsClosed is false", "IsClosed", _cell(row, "IsClosed")
+            )
+        text = _cell(row, "DefaultProbability")
+        try:
+            percent = Decimal(text) if text else None
+        except InvalidOperation:
+            percent = Decimal("NaN")
+        if percent is not None and not (percent.is_finite() and 0 <= percent <= 100):
+            raise RowProblem("not a percentage from 0 to 100", "DefaultProbability", text)
+        order_text = _cell(row, "SortOrder")
+        try:
+            number = Decimal(order_text or "0")
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite() or number != number.to_integral_value():
+            raise RowProblem("not a whole number", "SortOrder", order_text)
+        order = int(number)
+        outcome = Outcome.OPEN if not closed else Outcome.WON if won else Outcome.LOST
+        prob = None if percent is None else float(percent / 100)
+        stage = Stage(key, _cell(row, "MasterLabel") or key, outcome=outcome, probability=prob)
+    except RowProblem as problem:
+        raise problem.at(file, line) from None
+    items.append((not order_text, order, line, stage))
