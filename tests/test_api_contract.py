@@ -62,6 +62,7 @@ class TestNames:
             "Lead",
             "LeadStatus",
             "LoadError",
+            "MissingDependencyError",
             "Money",
             "NotSerializableError",
             "Outcome",
@@ -81,6 +82,7 @@ class TestNames:
             "Verdict",
             "datasets",
             "metrics",
+            "plot",
             "report",
             "templates",
         ]
@@ -110,6 +112,7 @@ class TestNames:
             "CurrencyMismatchError",
             "InvalidPipelineError",
             "LoadError",
+            "MissingDependencyError",
             "NotSerializableError",
             "SalesflowError",
             "SalesflowWarning",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import datasets, metrics, templates
+from . import datasets, metrics, plot, templates
 from ._deal import Deal, StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
@@ -15,6 +15,7 @@ from .exceptions import (
     CurrencyMismatchError,
     InvalidPipelineError,
     LoadError,
+    MissingDependencyError,
     NotSerializableError,
     SalesflowError,
     SalesflowWarning,
@@ -32,6 +33,7 @@ __all__ = [
     "Lead",
     "LeadStatus",
     "LoadError",
+    "MissingDependencyError",
     "Money",
     "NotSerializableError",
     "Outcome",
@@ -51,6 +53,7 @@ __all__ = [
     "Verdict",
     "datasets",
     "metrics",
+    "plot",
     "report",
     "templates",
 ]

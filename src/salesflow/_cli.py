@@ -111,9 +111,13 @@ def _as_of(text: str | None) -> datetime | None:
 
 
 def _write_png(result: Report, target: Path) -> None:
-    plot = importlib.import_module("salesflow.plot")
-    ax = plot.funnel(result.funnel)
-    ax.figure.savefig(target, dpi=120, bbox_inches="tight")
+    from . import plot
+    from ._frames import require
+
+    # A bare Figure, not pyplot: no global state, nothing to close.
+    figure = require("matplotlib.figure", "salesflow[plot]", "--png").Figure(figsize=(8, 5))
+    plot.funnel(result.funnel, ax=figure.subplots())
+    figure.savefig(target, dpi=120, bbox_inches="tight")
 
 
 def _emit(result: Report | Any, args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ __all__ = [
     "CurrencyMismatchError",
     "InvalidPipelineError",
     "LoadError",
+    "MissingDependencyError",
     "NotSerializableError",
     "SalesflowError",
     "SalesflowWarning",
@@ -173,3 +174,18 @@ class LoadError(SalesflowError, ValueError):
             "value": None if self.value is None else str(self.value),
             "reason": self.reason,
         }
+
+
+class MissingDependencyError(SalesflowError, ImportError):
+    """An optional dependency is not installed.
+
+    Attributes:
+        package: The package that is missing (``"pandas"``).
+        extra: The salesflow extra that installs it (``"salesflow[pandas]"``),
+            or the pip requirement to install.
+    """
+
+    def __init__(self, msg: str, *, package: str, extra: str) -> None:
+        super().__init__(msg, name=package)
+        self.package = package
+        self.extra = extra

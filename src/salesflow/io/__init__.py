@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._common import LoadResult
 from ._events import EVENT_COLUMNS, read_events_csv, write_events_csv
+from ._frame import from_frame, events_frame, to_frame
 from ._hubspot import HUBSPOT_API_COLUMNS, HUBSPOT_UI_COLUMNS, hubspot_pipeline, read_hubspot_deals
 from ._salesforce import SALESFORCE_HISTORY_COLUMNS, read_salesforce_history, salesforce_pipeline
 from ._sqlite import NotStoredError, SQLiteStore, StoreConflictError
@@ -24,10 +25,13 @@ __all__ = [
     "SALESFORCE_HISTORY_COLUMNS",
     "SQLiteStore",
     "StoreConflictError",
+    "events_frame",
+    "from_frame",
     "hubspot_pipeline",
     "read_events_csv",
     "read_hubspot_deals",
     "read_salesforce_history",
     "salesforce_pipeline",
+    "to_frame",
     "write_events_csv",
 ]

@@ -1,0 +1,323 @@
+"""Charts of a funnel, time in stage and the sales cycle, drawn with matplotlib.
+
+Needs the ``plot`` extra (``pip install 'salesflow[plot]'``); matplotlib is
+imported inside each function.
+
+Every function draws on the ``Axes`` passed as ``ax=``, or, without one, on
+a new figure from ``matplotlib.pyplot.subplots()`` (so that a notebook shows
+it), and returns the ``Axes``. Nothing is shown (no ``plt.show()``) and no
+global setting (backend, rcParams, style) is changed, so the functions are
+safe on a headless server: save with ``ax.figure.savefig("funnel.png")``.
+
+Examples:
+    >>> import matplotlib.pyplot as plt
+    >>> from salesflow import plot
+    >>> from salesflow.datasets import synthetic
+    >>> deals = synthetic(300, seed=1)
+    >>> ax = plot.funnel(deals)
+    >>> len(ax.patches)  # one bar per funnel step
+    8
+    >>> plt.close(ax.figure)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from ._frames import require
+from ._pipeline import Pipeline
+from ._report import Report
+from ._stage import Stage
+from .metrics._conversion import Funnel, Mode
+from .metrics._summary import DurationSummary, micros
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ._deal import Deal
+
+__all__ = ["cycle", "funnel", "time_in_stage"]
+
+_DAY_US = micros(timedelta(days=1))
+
+
+def _pyplot(feature: str) -> Any:
+    require("matplotlib", "salesflow[plot]", feature)
+    return require("matplotlib.pyplot", "salesflow[plot]", feature)
+
+
+def _axes(ax: Axes | None, feature: str, size: tuple[float, float]) -> Axes:
+    plt = _pyplot(feature)
+    if ax is not None:
+        return ax
+    _, axes = plt.subplots(figsize=size, layout="constrained")
+    new: Axes = axes
+    return new
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def funnel(
+    data: Funnel | Report | Iterable[Deal],
+    *,
+    ax: Axes | None = None,
+    mode: Mode | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw a funnel: one centred horizontal bar per step, widest at the top.
+
+    A bar's width is the number of deals that reached the step or a later
+    open or won one (the numerator of the cumulative conversion), so the bars
+    never widen downwards. Each bar is labelled with that count and its
+    cumulative conversion (share of all deals in the funnel); between two
+    bars, an arrow gives the step conversion of the upper step (deals that
+    advanced from it / deals that entered it). Won steps are drawn in a
+    second colour. See :func:`salesflow.metrics.funnel` for the definitions.
+
+    Args:
+        data: A :class:`~salesflow.metrics.Funnel`, a :class:`~salesflow.Report`
+            (its funnel), or deals, whose funnel is computed.
+        ax: The ``Axes`` to draw on; default: a new figure.
+        mode: For deals, the funnel's mode (``"reached"``, the default, or
+            ``"direct"``); for a funnel, ``None`` or its own mode.
+        title: The title; default: the pipeline's name and the deal count.
+
+    Returns:
+        The ``Axes`` drawn on.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed (an ``ImportError``).
+        ValueError: *mode* differs from the given funnel's mode.
+    """
+    from . import metrics
+
+    if isinstance(data, Report):
+        data = data.funnel
+    if isinstance(data, Funnel):
+        if mode is not None and mode != data.mode:
+            msg = f"mode={mode!r} differs from the funnel's mode {data.mode!r}; compute the funnel with mode={mode!r}."
+            raise ValueError(msg)
+        result = data
+    else:
+        result = cast("Funnel", metrics.funnel(data, mode=mode or "reached"))
+    rows = result.rows
+    axes = _axes(ax, "salesflow.plot.funnel()", (8.0, 1.2 + 0.55 * len(rows)))
+    widths = [int(r.cumulative.numerator) for r in rows]
+    top = max([*widths, 1])
+    positions = list(range(len(rows)))
+    colors = ["C2" if r.stage.is_won else "C0" for r in rows]
+    axes.barh(
+        positions,
+        widths,
+        left=[(top - w) / 2 for w in widths],
+        height=0.72,
+        color=colors,
+    )
+    for y, (row, width) in enumerate(zip(rows, widths, strict=True)):
+        label = f"{width:,}  ·  {_pct(row.cumulative.value)} of all"
+        inside = width >= 0.45 * top
+        axes.text(
+            top / 2 if inside else (top + width) / 2 + 0.015 * top,
+            y,
+            label,
+            ha="center" if inside else "left",
+            va="center",
+            color="white" if inside else "0.15",
+            fontsize=9,
+        )
+        if row.conversion is not None and y + 1 < len(rows):
+            axes.annotate(
+                "↓ n/a (none entered)"
+                if row.conversion.value is None
+                else f"↓ {_pct(row.conversion.value)} advanced",
+                (top * 1.01, y + 0.5),
+                ha="left",
+                va="center",
+                fontsize=8,
+                color="0.35",
+                annotation_clip=False,
+            )
+    axes.set_yticks(positions, [r.stage.name for r in rows])
+    axes.set_ylim(len(rows) - 0.5, -0.5)  # first step on top
+    axes.set_xlim(0, top * 1.24)
+    axes.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(axis="y", length=0)
+    axes.set_title(
+        title
+        if title is not None
+        else f"{result.pipeline.name}: {result.total:,} deals (funnel, {result.mode})"
+    )
+    axes.set_xlabel("bar: deals that reached the step or a later one  ·  ↓ step conversion")
+    return axes
+
+
+def _resolve(
+    summaries: Mapping[str, DurationSummary],
+    pipeline: Pipeline | None,
+    stages: Sequence[str | Stage] | None,
+) -> list[str]:
+    if stages is None:
+        return [k for k, s in summaries.items() if s.n]
+    keys = []
+    for ref in stages:
+        key = pipeline.stage(ref).key if pipeline is not None else ref
+        if key not in summaries:
+            known = ", ".join(map(repr, summaries))
+            msg = f"No time-in-stage curve for stage {ref!r}; the curves are for {known}."
+            raise ValueError(msg)
+        keys.append(str(key))
+    return keys
+
+
+def time_in_stage(
+    data: Mapping[str, DurationSummary] | Report | Iterable[Deal],
+    *,
+    ax: Axes | None = None,
+    stages: Sequence[str | Stage] | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw Kaplan-Meier curves of time in stage: one step line per stage.
+
+    Each curve gives, for *t* days, the estimated share of spells in the
+    stage that lasted longer than *t*; spells still open at the cut-off count
+    for as long as they were observed (censored), so open deals do not
+    shorten the curve. The legend gives each stage's spell count and median.
+
+    Args:
+        data: The ``{stage: DurationSummary}`` of
+            ``metrics.time_in_stage(deals, method="km")``, a
+            :class:`~salesflow.Report` (its time in stage), or deals.
+        ax: The ``Axes`` to draw on; default: a new figure.
+        stages: The stages to draw (keys, or names when the pipeline is
+            known), in this order; default: every stage with a spell.
+            Stages without a spell are left out.
+        title: The title.
+
+    Returns:
+        The ``Axes`` drawn on.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+        ValueError: A summary is not a Kaplan-Meier one, or a stage has no curve.
+    """
+    from . import metrics
+
+    pipeline: Pipeline | None = None
+    if isinstance(data, Report):
+        summaries: Mapping[str, DurationSummary] = data.time_in_stage
+        pipeline = data.pipeline
+    elif isinstance(data, Mapping):
+        summaries = data
+    else:
+        deals = list(data)
+        summaries = cast("dict[str, DurationSummary]", metrics.time_in_stage(deals, method="km"))
+        pipeline = deals[0].pipeline if deals else None
+    for key, summary in summaries.items():
+        if not isinstance(summary, DurationSummary) or summary.method != "km":
+            msg = f"time_in_stage() draws Kaplan-Meier curves; the summary of {key!r} is not one (use metrics.time_in_stage(deals, method='km'))."
+            raise ValueError(msg)
+    keys = _resolve(summaries, pipeline, stages)
+    axes = _axes(ax, "salesflow.plot.time_in_stage()", (8.0, 4.8))
+    for key in keys:
+        summary = summaries[key]
+        curve = summary.km
+        if curve is None or not summary.n:
+            continue
+        name = pipeline.stage(key).name if pipeline is not None else key
+        median = summary.median
+        middle = "n/a" if median is None else f"{median / timedelta(days=1):.1f} d"
+        x = [0.0, *(t / _DAY_US for t in curve.times)]
+        y = [1.0, *curve.survival_values]
+        axes.step(x, y, where="post", label=f"{name} (n={summary.n:,}, median {middle})")
+    axes.set_xlim(left=0)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("days in stage")
+    axes.set_ylabel("share of spells still in the stage")
+    axes.set_title(title if title is not None else "Time in stage (Kaplan-Meier)")
+    axes.grid(alpha=0.3)
+    if keys:
+        axes.legend(fontsize=8)
+    return axes
+
+
+def cycle(
+    data: DurationSummary | Report | Iterable[Deal],
+    *,
+    ax: Axes | None = None,
+    bins: int | Sequence[float] = 30,
+    title: str | None = None,
+) -> Axes:
+    """Draw the distribution of sales-cycle lengths: a histogram in days.
+
+    The bars count the spells that ended (for deals: the won deals' days from
+    creation to the win, :func:`salesflow.metrics.sales_cycle`'s default);
+    dashed and dotted lines mark the summary's median and mean. Spells still
+    open are not in the bars; the title says how many there are.
+
+    Args:
+        data: A :class:`~salesflow.metrics.DurationSummary` (a ``"current"``
+            one draws the ages of the open spells), a
+            :class:`~salesflow.Report` (its sales cycle), or deals.
+        ax: The ``Axes`` to draw on; default: a new figure.
+        bins: Number of bins, or their edges in days.
+        title: The title.
+
+    Returns:
+        The ``Axes`` drawn on.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+    """
+    from . import metrics
+
+    _pyplot("salesflow.plot.cycle()")
+    from matplotlib.ticker import MaxNLocator
+
+    if isinstance(data, Report):
+        summary = data.sales_cycle
+    elif isinstance(data, DurationSummary):
+        summary = data
+    else:
+        summary = cast("DurationSummary", metrics.sales_cycle(data))
+    axes = _axes(ax, "salesflow.plot.cycle()", (8.0, 4.5))
+    counts = summary.open if summary.method == "current" else summary.ended
+    lengths = sorted(counts)
+    if lengths:
+        axes.hist(
+            [t / _DAY_US for t in lengths],
+            bins=bins,
+            weights=[counts[t] for t in lengths],
+            color="C0",
+            edgecolor="white",
+        )
+        for value, style, label in (
+            (summary.median, "--", "median"),
+            (summary.mean, ":", "mean"),
+        ):
+            if value is not None:
+                length = value / timedelta(days=1)
+                axes.axvline(length, color="C3", linestyle=style, label=f"{label} {length:.1f} d")
+        axes.legend(fontsize=8)
+    else:
+        axes.text(
+            0.5, 0.5, "nothing to draw: no spell ended", ha="center", transform=axes.transAxes
+        )
+    still = (
+        ""
+        if summary.method == "current" or not summary.censored
+        else f", {summary.censored:,} open not shown"
+    )
+    shown = sum(counts.values())
+    axes.set_title(
+        title if title is not None else f"Sales cycle ({shown:,} deals{still}, {summary.method})"
+    )
+    axes.set_xlabel("days")
+    axes.set_ylabel("deals")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return axes
