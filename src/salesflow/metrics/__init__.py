@@ -30,6 +30,13 @@ from ._formulas import (
     retention_rate,
 )
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
+from ._markov import (
+    AbsorbingChain,
+    absorbing_chain,
+    expected_time_to_close,
+    transition_counts,
+    win_probability,
+)
 from ._rate import Rate
 from ._summary import CountSummary, DurationSummary
 from ._survival import CumulativeIncidence, KaplanMeier, cumulative_incidence, kaplan_meier
@@ -45,6 +52,7 @@ from ._value import (
 from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
+    "AbsorbingChain",
     "Attribution",
     "AttributionModel",
     "Breakdown",
@@ -62,6 +70,7 @@ __all__ = [
     "Velocity",
     "VelocityAccumulator",
     "WinRateAccumulator",
+    "absorbing_chain",
     "attribution",
     "attribution_shares",
     "average_deal_size",
@@ -70,6 +79,7 @@ __all__ = [
     "churn_rate",
     "clopper_pearson_interval",
     "cumulative_incidence",
+    "expected_time_to_close",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",
@@ -86,7 +96,9 @@ __all__ = [
     "stage_conversion",
     "time_in_stage",
     "touchpoints_per_conversion",
+    "transition_counts",
     "weighted_pipeline",
     "wilson_interval",
+    "win_probability",
     "win_rate",
 ]
