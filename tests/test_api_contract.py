@@ -81,6 +81,7 @@ class TestNames:
             "UnknownStageError",
             "Verdict",
             "datasets",
+            "io",
             "metrics",
             "plot",
             "report",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import datasets, metrics, plot, templates
+from . import datasets, io, metrics, plot, templates
 from ._deal import Deal, StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
@@ -52,6 +52,7 @@ __all__ = [
     "UnknownStageError",
     "Verdict",
     "datasets",
+    "io",
     "metrics",
     "plot",
     "report",
