@@ -1,0 +1,199 @@
+"""What the table loaders (deals, leads, conversions) share: columns, the row loop, timestamps."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+import attrs
+
+from .._deal import _attributes, _Info
+from .._money import Money
+from ..exceptions import LoadError
+from ._common import RowProblem, Source, check_errors, header, open_source, parse_time
+
+__all__ = ["TimeCells", "columns_for", "extra_map", "new_info", "paused_gc", "read_rows"]
+
+_PROGRESS_EVERY = 10_000
+CACHE_LIMIT = 200_000
+
+#: Called with a row (its cells) and its line number; raises ``RowProblem`` for a bad row.
+RowHandler = Callable[[list[str], int], None]
+#: Called once the header is read, with the column map, column name -> index and the width.
+Setup = Callable[[dict[str, str | None], dict[str, int], int], RowHandler]
+
+
+def columns_for(
+    defaults: Mapping[str, str], columns: Mapping[str, str | None] | None
+) -> tuple[dict[str, str | None], list[str]]:
+    """The merged column map, and the optional fields the caller named (they must exist)."""
+    merged: dict[str, str | None] = dict(defaults)
+    named: list[str] = []
+    if columns:
+        unknown = sorted(set(columns) - set(defaults))
+        if unknown:
+            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(defaults)!r}."
+            raise ValueError(msg)
+        merged.update(columns)
+        named = [f for f, c in columns.items() if c is not None]
+    return merged, named
+
+
+def extra_map(extra_columns: Sequence[str] | Mapping[str, str]) -> list[tuple[str, str]]:
+    """``extra_columns=`` as (attribute name, column) pairs."""
+    if isinstance(extra_columns, str):
+        msg = f"extra_columns must be a sequence of column names, got the string {extra_columns!r}; write ({extra_columns!r},)."
+        raise TypeError(msg)
+    if isinstance(extra_columns, Mapping):
+        return [(str(k), str(v)) for k, v in extra_columns.items()]
+    return [(str(c), str(c)) for c in extra_columns]
+
+
+class TimeCells:
+    """Parse timestamp cells, remembering recent texts (CRM exports repeat dates a lot).
+
+    ``latest`` is the latest timestamp parsed so far.
+    """
+
+    __slots__ = ("cache", "fmt", "latest", "zone")
+
+    def __init__(self, fmt: str | None, zone: tzinfo | None) -> None:
+        self.fmt = fmt
+        self.zone = zone
+        self.cache: dict[str, datetime] = {}
+        self.latest: datetime | None = None
+
+    def __call__(self, text: str, column: str) -> datetime:
+        at = self.cache.get(text)
+        if at is None:
+            at = parse_time(text, column, fmt=self.fmt, zone=self.zone)
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[text] = at
+            if self.latest is None or at > self.latest:
+                self.latest = at
+        return at
+
+
+_INFO_FIELDS = (
+    "value",
+    "owner",
+    "source",
+    "touchpoints",
+    "attributes",
+    "lead_id",
+    "lead_created_at",
+)
+_FAST_INFO = tuple(a.name for a in attrs.fields(_Info)) == _INFO_FIELDS
+_new = object.__new__
+_set = object.__setattr__
+
+
+def new_info(
+    value: Money | None, owner: str | None, source: str | None, attributes: dict[str, Any] | None
+) -> _Info:
+    """A deal's info from cells the loader has checked, without re-validating them.
+
+    The attrs validators cost a fifth of a bulk load; the loader already knows
+    that *value* is ``Money`` or ``None`` and the texts are strings. Should
+    ``_Info`` gain or lose a field, this falls back to the constructor.
+    """
+    if not _FAST_INFO:
+        return _Info(value, owner, source, (), attributes, None, None)
+    info: _Info = _new(_Info)
+    _set(info, "value", value)
+    _set(info, "owner", owner)
+    _set(info, "source", source)
+    _set(info, "touchpoints", ())
+    _set(info, "attributes", _attributes(attributes))
+    _set(info, "lead_id", None)
+    _set(info, "lead_created_at", None)
+    return info
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a loader builds many objects.
+
+    A bulk load creates no reference cycles, yet the collector would scan the
+    growing heap again and again; pausing it cuts load times by about a third.
+    It is switched back on (only if it was on) however the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_rows(
+    source: Source,
+    defaults: Mapping[str, str],
+    columns: Mapping[str, str | None] | None,
+    required: Sequence[str],
+    extra: Sequence[tuple[str, str]],
+    *,
+    errors: str,
+    delimiter: str,
+    encoding: str,
+    progress: Callable[[int], None] | None,
+    setup: Setup,
+) -> tuple[tuple[LoadError, ...], int, int, str]:
+    """The row loop of a table loader: header, blank and ragged lines, rejects, progress.
+
+    Args:
+        source: A path or an open text file.
+        defaults: Logical field -> default column name.
+        columns: The caller's ``columns=``.
+        required: The fields that must have a column.
+        extra: (label, column) pairs of other columns that must exist, e.g.
+            ``extra_columns``; the label names them in the error.
+        errors: ``"raise"`` or ``"collect"``.
+        delimiter: The CSV delimiter.
+        encoding: The file's encoding.
+        progress: Called with the number of rows read, every 10,000 rows.
+        setup: Builds the row handler once the header is known.
+
+    Returns:
+        The rejects, the rows read, the rows rejected and the file's name.
+    """
+    mode = check_errors(errors)
+    cols, named = columns_for(defaults, columns)
+    rejects: list[LoadError] = []
+    rows_read = rows_rejected = 0
+    with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
+        reader = csv.reader(handle, delimiter=delimiter)
+        names = next(reader, None)
+        if names is None:
+            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
+        checked = {**cols, **dict(extra)}
+        stripped = [n.strip() for n in names]
+        need = [*required, *named, *(label for label, _ in extra)]
+        header(csv.DictReader([], fieldnames=stripped), checked, need, name)
+        index = {n: i for i, n in reversed(list(enumerate(stripped)))}
+        width = len(names)
+        handle_row = setup(cols, index, width)
+        for row in reader:
+            rows_read += 1
+            line = reader.line_num
+            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
+                progress(rows_read)
+            if not row or (len(row) == 1 and not row[0].strip()):
+                rows_read -= 1  # a blank line is not a row
+                continue
+            try:
+                if len(row) != width:
+                    raise RowProblem(f"expected {width} cells, got {len(row)}")
+                handle_row(row, line)
+            except RowProblem as problem:
+                error = problem.at(name, line)
+                if mode == "raise":
+                    raise error from None
+                rejects.append(error)
+                rows_rejected += 1
+    return tuple(rejects), rows_read, rows_rejected, name
