@@ -30,6 +30,7 @@ from ._formulas import (
     retention_rate,
 )
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
+from ._leads import lead_conversion
 from ._markov import (
     AbsorbingChain,
     absorbing_chain,
@@ -84,6 +85,7 @@ __all__ = [
     "gross_revenue_retention",
     "jeffreys_interval",
     "kaplan_meier",
+    "lead_conversion",
     "lead_velocity_rate",
     "ltv",
     "ltv_to_cac",
