@@ -21,7 +21,6 @@ OWNERS = ("Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Jord
 SOURCES = ("inbound", "outbound", "referral", "partner", "event")
 CHANNELS = ("email", "call", "meeting", "demo", "event", "web", "ad")
 LOST_REASONS = ("budget", "no decision", "competitor", "timing", "no fit")
-_WEEK = 7 * 86_400.0
 
 
 def synthetic(
@@ -130,18 +129,20 @@ def synthetic(
         )
         touches: tuple[Touchpoint, ...] = ()
         if touchpoints:
-            span = max((times[-1] - created).total_seconds(), 1.0) + _WEEK
-            offsets = sorted(rng.random() * span - _WEEK for _ in range(1 + int(rng.random() * 6)))
+            span = max((times[-1] - created).total_seconds(), 1.0)
             touches = tuple(
-                Touchpoint(
-                    created + timedelta(seconds=round(offset)),
-                    CHANNELS[int(rng.random() * len(CHANNELS))],
+                sorted(
+                    (
+                        Touchpoint(
+                            created + timedelta(seconds=round(rng.uniform(-7 * 86_400, span))),
+                            rng.choice(CHANNELS),
+                        )
+                        for _ in range(rng.randint(1, 6))
+                    ),
+                    key=lambda t: t.at,
                 )
-                for offset in offsets
             )
-        owner = OWNERS[int(rng.random() * len(OWNERS))]
-        origin = SOURCES[int(rng.random() * len(SOURCES))]
-        info = _Info(value, owner, origin, touches, None, None, None)
+        info = _Info(value, rng.choice(OWNERS), rng.choice(SOURCES), touches, None, None, None)
         has_meta = any(m is not None for m in meta)
         deal_id = f"D{i + 1:0{max(width, 6)}d}"
         deals.append(
