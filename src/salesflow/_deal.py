@@ -13,6 +13,7 @@ from ._checks import aware, is_aware, is_optional_text, optional_text, text
 from ._money import Money
 from ._stage import Stage
 from ._touchpoint import Touchpoint
+from .exceptions import TransitionError
 
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
@@ -126,6 +127,7 @@ class _Info:
 
 _new = object.__new__
 _set = object.__setattr__
+_NO_INFO = _Info(None, None, None, (), None, None, None)
 
 
 @attrs.frozen(init=False, repr=False)
@@ -220,11 +222,11 @@ class Deal:
         lead_id: str | None = None,
         lead_created_at: datetime | None = None,
     ) -> Deal:
-        from .exceptions import TransitionError
-
-        text("Deal id", id)
-        aware("at", at)
-        start = pipeline.open_stages[0] if stage is None else pipeline.stage(stage)
+        if type(id) is not str or not id.strip():
+            text("Deal id", id)
+        if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
+            aware("at", at)
+        start = pipeline._by_outcome[0][0] if stage is None else pipeline.stage(stage)
         if not start.is_open:
             msg = f"Cannot open deal {id!r} in {start.key!r}: deals open in an open stage."
             raise TransitionError(
@@ -235,7 +237,18 @@ class Deal:
                 reasons=[msg],
                 allowed=[s.key for s in pipeline.open_stages],
             )
-        info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
+        if (
+            value is None
+            and owner is None
+            and source is None
+            and not touchpoints
+            and attributes is None
+            and lead_id is None
+            and lead_created_at is None
+        ):
+            info = _NO_INFO  # deals with nothing but a history share one record
+        else:
+            info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
         meta = (
             None
             if actor is None and note is None
@@ -457,9 +470,31 @@ class Deal:
         Raises:
             TransitionError: The deal is closed, or a guard or the time order refuses.
         """
-        nxt = self.pipeline._next.get(self._stages[-1])
+        pipeline = self.pipeline
+        stages = self._stages
+        nxt = pipeline._next.get(stages[-1])
         if nxt is None:
             self._refuse_closed("advance", at)
+        times = self._times
+        # The hot path, inlined: a step to the next stage is always structurally
+        # allowed, so only the time, the guards and the metadata need a look.
+        if (
+            type(at) is datetime
+            and at.tzinfo is not None
+            and at >= times[-1]
+            and not pipeline.guards
+            and self._meta is None
+            and actor is None
+            and note is None
+        ):
+            deal = _new(Deal)
+            _set(deal, "id", self.id)
+            _set(deal, "pipeline", pipeline)
+            _set(deal, "_stages", (*stages, nxt))
+            _set(deal, "_times", (*times, at))
+            _set(deal, "_meta", None)
+            _set(deal, "_info", self._info)
+            return deal
         return self._move(nxt, at, actor, None, note)
 
     def move_to(
@@ -552,15 +587,11 @@ class Deal:
         return self._move(target, at, actor, None, note, reopen=True)
 
     def _refuse_closed(self, verb: str, at: datetime) -> NoReturn:
-        from .exceptions import TransitionError
-
         source = self._stages[-1]
         msg = f"Cannot {verb} deal {self.id!r}: it is closed in {source!r}; use reopen() first."
         raise TransitionError(msg, deal_id=self.id, source=source, target=source, reasons=[msg])
 
     def _refuse_kind(self, target: Stage | None, kind: str, at: datetime) -> NoReturn:
-        from .exceptions import TransitionError
-
         source = self._stages[-1]
         choices = [s.key for s in self.pipeline.stages if s.outcome.value == kind]
         if target is None:

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._checks import aware, is_text, text
+from ._deal import Deal
 from ._money import Money
 from ._stage import Outcome, Stage
 from .exceptions import InvalidPipelineError, TransitionError, UnknownStageError
 
 if TYPE_CHECKING:
-    from ._deal import Deal
     from .typing import Guard
 
 __all__ = ["Pipeline", "Verdict"]
@@ -116,6 +116,7 @@ class Pipeline:
 
     # Derived once, never compared: lookups by key, ranks, and the move table.
     _by_key: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
+    _by_outcome: tuple[tuple[Stage, ...], ...] = attrs.field(init=False, eq=False, repr=False)
     _by_name: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
     _rank: dict[str, int | None] = attrs.field(init=False, eq=False, repr=False)
     _next: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
@@ -132,6 +133,14 @@ class Pipeline:
         rank.update((s.key, None) for s in self.stages if s.is_lost)
         nxt = dict(zip(open_keys, [*open_keys[1:], won_keys[0]], strict=True))
         set_(self, "_by_key", {s.key: s for s in self.stages})
+        set_(
+            self,
+            "_by_outcome",
+            tuple(
+                tuple(s for s in self.stages if s.outcome is o)
+                for o in (Outcome.OPEN, Outcome.WON, Outcome.LOST)
+            ),
+        )
         set_(self, "_by_name", {s.name: s for s in self.stages})
         set_(self, "_rank", rank)
         set_(self, "_next", nxt)
@@ -292,17 +301,17 @@ class Pipeline:
     @property
     def open_stages(self) -> tuple[Stage, ...]:
         """The open stages, in order."""
-        return tuple(s for s in self.stages if s.is_open)
+        return self._by_outcome[0]
 
     @property
     def won_stages(self) -> tuple[Stage, ...]:
         """The won stages, in order."""
-        return tuple(s for s in self.stages if s.is_won)
+        return self._by_outcome[1]
 
     @property
     def lost_stages(self) -> tuple[Stage, ...]:
         """The lost stages, in order."""
-        return tuple(s for s in self.stages if s.is_lost)
+        return self._by_outcome[2]
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -450,8 +459,6 @@ class Pipeline:
         Raises:
             TransitionError: An event breaks a rule; ``.reasons`` says which.
         """
-        from ._deal import Deal
-
         if deal.pipeline is not self and deal.pipeline != self:
             msg = f"Deal {deal.id!r} belongs to pipeline {deal.pipeline.name!r}, not {self.name!r}."
             raise TransitionError(
@@ -516,8 +523,6 @@ class Pipeline:
             TransitionError: *stage* is not an open stage.
             TypeError, ValueError: A field has the wrong type, or *at* is naive.
         """
-        from ._deal import Deal
-
         return Deal._open(self, id, at, value, owner, source, stage, attributes, actor, note)
 
     # ------------------------------------------------------------ rendering
