@@ -50,6 +50,12 @@ class TestLeadConversion:
         rate = m.lead_conversion(leads(), within=30 * DAY)
         assert (rate.numerator, rate.denominator) == (2, 4)
 
+    def test_young_converters_are_left_out_too(self) -> None:
+        """A lead inside its window is left out even if it already converted."""
+        young = converted("y1", "ad", 85, 2)
+        rate = m.lead_conversion([*leads(), young], within=30 * DAY)
+        assert (rate.numerator, rate.denominator) == (2, 4)
+
     def test_as_of(self) -> None:
         """At day 20 only a1 and e1 had converted, of the four leads created by then."""
         rate = m.lead_conversion(leads(), as_of=T0 + 20 * DAY)

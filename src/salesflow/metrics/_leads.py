@@ -84,9 +84,11 @@ def lead_conversion(
             done = at is not None and (cutoff is None or at <= cutoff)
             if within is not None:
                 deadline = lead.created_at + within
+                if cutoff is not None and deadline > cutoff:
+                    # Its window is not over: leave it out whether or not it has
+                    # converted yet, or young converters would inflate the rate.
+                    continue
                 done = done and at is not None and at <= deadline
-                if not done and cutoff is not None and deadline > cutoff:
-                    continue  # still inside its window: not yet a failure
             eligible += 1
             converted += done
         return Rate.of(converted, eligible, interval=interval, confidence=confidence)

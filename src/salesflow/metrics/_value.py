@@ -140,7 +140,9 @@ class ValueAccumulator:
         """The (weighted) total; zero in *currency* when there is nothing to add."""
         self._warn("weighted pipeline" if weighted else "pipeline value")
         found = self.currency or currency
-        if found is None:
+        if found is None or (not self.count and self.no_value):
+            # No currency to speak of, or deals whose values are all unknown:
+            # the total is unknown, not zero.
             return None
         if currency is not None and self.currency is not None and currency != self.currency:
             msg = f"The deals are in {self.currency}, not {currency}."
