@@ -114,3 +114,41 @@ class TestReportCommand:
         assert main(["report", str(events_file), "--as-of", "2025-06-01T00:00:00"]) == 2
         assert "time zone" in capsys.readouterr().err
         assert main(["report", str(events_file), "--as-of", "2025-06-01T00:00:00+00:00"]) == 0
+
+
+MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm-sales-opportunities"
+
+
+@pytest.mark.skipif(
+    not MAVEN.is_dir(), reason="../shared/data (Maven CRM dataset) is not beside this clone"
+)
+def test_report_on_the_maven_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The deals format with column and stage options reads the Maven export: win rate 4238/6711."""
+    import salesflow as sf
+
+    pipeline = tmp_path / "maven.json"
+    maven = sf.Pipeline.linear(
+        "Maven", ["Prospecting", "Engaging"], won="Closed won", lost="Closed lost"
+    )
+    pipeline.write_text(json.dumps(maven.to_dict()), encoding="utf-8")
+    columns = [
+        "deal_id=opportunity_id",
+        "stage=deal_stage",
+        "engaged_at=engage_date",
+        "closed_at=close_date",
+    ]
+    columns += ["value=close_value", "owner=sales_agent", "created_at="]
+    argv = [
+        "report",
+        str(MAVEN / "sales_pipeline.csv"),
+        "--format",
+        "deals",
+        "--pipeline",
+        str(pipeline),
+    ]
+    argv += [arg for column in columns for arg in ("--column", column)]
+    argv += ["--stage", "Won=Closed won", "--stage", "Lost=Closed lost", "--undated", "latest"]
+    argv += ["--currency", "USD", "--timezone", "UTC"]
+    with pytest.warns(sf.SalesflowWarning, match="without a value"):
+        assert main(argv) == 0
+    assert "(4238/6711" in capsys.readouterr().out

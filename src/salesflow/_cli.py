@@ -79,6 +79,16 @@ def _columns(pairs: Sequence[str]) -> dict[str, str | None]:
     return columns
 
 
+def _pairs(pairs: Sequence[str], option: str, shape: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        left, sep, right = pair.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise UsageError(f"{option} takes {shape}, got {pair!r}")
+        mapping[left.strip()] = right.strip()
+    return mapping
+
+
 def _load(args: argparse.Namespace, pipeline: Pipeline) -> Any:
     options: dict[str, Any] = {
         "timezone": args.timezone,
@@ -91,6 +101,12 @@ def _load(args: argparse.Namespace, pipeline: Pipeline) -> Any:
         options["timestamp_format"] = args.timestamp_format
     if args.currency:
         options["currency"] = args.currency
+    if args.stage:
+        options["stage_map"] = _pairs(args.stage, "--stage", "LABEL=STAGE")
+    if args.undated is not None:
+        if args.format != "deals":
+            raise UsageError("--undated applies to --format deals only")
+        options["undated"] = args.undated
     module, name = LOADERS[args.format]
     reader: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return reader(args.file, pipeline, **options)
@@ -213,6 +229,18 @@ def _parser() -> argparse.ArgumentParser:
         "--timestamp-format", help="strptime format of the timestamps (default ISO 8601)"
     )
     rep.add_argument("--currency", help="currency of the amounts when the file has none")
+    rep.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="LABEL=STAGE",
+        help="map a stage label of the file to a stage",
+    )
+    rep.add_argument(
+        "--undated",
+        choices=("error", "latest"),
+        help="deals format: place rows without dates at the latest date",
+    )
     rep.add_argument(
         "--collect", action="store_true", help="report bad rows on stderr instead of stopping"
     )

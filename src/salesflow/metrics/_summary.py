@@ -61,7 +61,8 @@ class DurationSummary:
     * ``"km"``: Kaplan-Meier, with open spells right-censored at the cut-off.
       ``median`` and ``percentile`` come from the curve (``None`` if it never
       falls that low); ``mean`` is the restricted mean up to the longest
-      observed duration, a lower bound when that spell is still open.
+      observed duration, a lower bound when that spell is still open, and
+      ``None`` when no spell has ended.
 
     Every value is ``None`` when there is nothing to summarise.
 
@@ -125,7 +126,8 @@ class DurationSummary:
         """The mean (``"km"``: restricted to the longest observed duration)."""
         if self.method == "km":
             curve = self.km
-            if curve is None or not curve.times:
+            # With no spell ended, the curve says only "at least this long".
+            if curve is None or not curve.times or not curve.events:
                 return None
             area = curve.restricted_mean(curve.times[-1])
             return None if area is None else timedelta(microseconds=round(area))
