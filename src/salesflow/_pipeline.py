@@ -117,6 +117,7 @@ class Pipeline:
     # Derived once, never compared: lookups by key, ranks, and the move table.
     _by_key: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
     _by_outcome: tuple[tuple[Stage, ...], ...] = attrs.field(init=False, eq=False, repr=False)
+    _open_keys: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
     _by_name: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
     _rank: dict[str, int | None] = attrs.field(init=False, eq=False, repr=False)
     _next: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
@@ -143,6 +144,7 @@ class Pipeline:
         )
         set_(self, "_by_name", {s.name: s for s in self.stages})
         set_(self, "_rank", rank)
+        set_(self, "_open_keys", frozenset(open_keys))
         set_(self, "_next", nxt)
         lose_from = set(open_keys if self.lose_from is None else self.lose_from)
         moves: dict[tuple[str, str], int] = {}

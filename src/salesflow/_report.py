@@ -26,7 +26,7 @@ from .metrics._common import (
 )
 from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
 from .metrics._rate import Rate
-from .metrics._summary import DurationSummary, stamp
+from .metrics._summary import DurationSummary
 from .metrics._timing import SalesCycleAccumulator, TimeInStageAccumulator
 from .metrics._value import ValueAccumulator, stage_weights
 from .metrics._velocity import Velocity, velocity_value
@@ -155,7 +155,6 @@ class ReportAccumulator:
     weights: dict[str, Decimal] | None = None
     deals: int = 0
     opportunities: int = 0
-    latest: int | None = None
     funnel: FunnelAccumulator = attrs.field(init=False)
     stages: TimeInStageAccumulator = attrs.field(init=False)
     wins: WinRateAccumulator = attrs.field(init=False)
@@ -180,21 +179,18 @@ class ReportAccumulator:
         if seen is None:
             return
         self.deals += 1
-        last = stamp(seen[1][-1])
-        if self.latest is None or last > self.latest:
-            self.latest = last
         # Like the open pipeline, opportunities are placed by creation date.
         if deal.pipeline._by_key[seen[0][-1]].is_open and in_window(seen[1][0], self.between):
             self.opportunities += 1
+        stages, times = seen
         for part in self._parts():
-            part.add(deal)
+            part.add_seen(deal, stages, times)
 
     def merge(self, other: ReportAccumulator) -> ReportAccumulator:
         """A new accumulator holding both parts."""
         merged = ReportAccumulator(self.pipeline, self.as_of, self.between, self.weights)
         merged.deals = self.deals + other.deals
         merged.opportunities = self.opportunities + other.opportunities
-        merged.latest = max((x for x in (self.latest, other.latest) if x is not None), default=None)
         merged.funnel, merged.stages, merged.wins, merged.won, merged.open, merged.cycles = (
             mine.merge(theirs) for mine, theirs in zip(self._parts(), other._parts(), strict=True)
         )
@@ -202,12 +198,13 @@ class ReportAccumulator:
 
     def result(self) -> Report:
         """The report."""
-        # The default cut-off is the latest event seen in every merged part.
-        if self.as_of is None and self.latest is not None:
-            self.stages.latest = self.cycles.latest = self.latest
+        # The default cut-off is the latest event seen in every merged part;
+        # the time-in-stage part sees every deal, so it knows it.
+        latest = self.stages.latest
+        self.cycles.latest = latest
         as_of = self.as_of
-        if as_of is None and self.latest is not None:
-            as_of = _EPOCH + timedelta(microseconds=self.latest)
+        if as_of is None and latest is not None:
+            as_of = _EPOCH + timedelta(microseconds=latest)
         rate = self.wins.result()
         size = self.won.mean()
         cycle = self.cycles.result()

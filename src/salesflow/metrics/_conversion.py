@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -68,10 +69,16 @@ class WinRateAccumulator:
     def add(self, deal: Deal) -> None:
         """Count *deal* if it was closed by the cut-off (and in the window)."""
         seen = cut(deal, self.as_of)
-        if seen is None:
-            return
-        stage = deal.pipeline._by_key[seen[0][-1]]
-        if stage.is_open or not in_window(seen[1][-1], self.between):
+        if seen is not None:
+            self.add_seen(deal, *seen)
+
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+
+        The report calls this for every accumulator with one cut per deal.
+        """
+        stage = deal.pipeline._by_key[stages[-1]]
+        if stage.is_open or not in_window(times[-1], self.between):
             return
         if self.basis == "amount":
             value = deal.value
@@ -326,51 +333,30 @@ class Funnel:
         return funnel_frame(self)
 
 
-@attrs.define
-class FunnelAccumulator:
-    """Sufficient statistics for a funnel: per-stage counts, exactly mergeable."""
-
-    pipeline: Pipeline
-    mode: Mode = "reached"
-    as_of: datetime | None = None
-    between: Window | None = None
-    total: int = 0
-    entered: dict[str, int] = attrs.field(factory=dict)
-    advanced: dict[str, int] = attrs.field(factory=dict)
-    lost: dict[str, int] = attrs.field(factory=dict)
-    still_open: dict[str, int] = attrs.field(factory=dict)
-    reached: dict[str, int] = attrs.field(factory=dict)
-
-    def add(self, deal: Deal) -> None:
-        """Count *deal* (if it existed by the cut-off and was created in the window)."""
-        seen = cut(deal, self.as_of)
-        if seen is None or not in_window(seen[1][0], self.between):
-            return
-        stages = seen[0]
-        pipeline = self.pipeline
-        rank = pipeline._rank
-        by_key = pipeline._by_key
-        self.total += 1
-        final = by_key[stages[-1]]
-        n = len(stages)
-        # best[i]: the highest progress rank reached after event i.
-        best = [-1] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            r = rank[stages[i]]
-            best[i] = max(best[i + 1], -1 if r is None else r)
-        first: dict[str, int] = {}
-        for i, key in enumerate(stages):
-            if key not in first:
-                first[key] = i
-        top = best[0]
-        for key, i in first.items():
-            r = rank[key]
-            if r is None:
-                continue
-            self.entered[key] = self.entered.get(key, 0) + 1
-            if by_key[key].is_won:
-                continue
-            if self.mode == "reached":
+def _path_counts(
+    pipeline: Pipeline, mode: Mode, stages: tuple[str, ...]
+) -> dict[str, tuple[int, ...]]:
+    """One deal's contribution: stage key -> (entered, advanced, lost, still open, reached)."""
+    rank = pipeline._rank
+    by_key = pipeline._by_key
+    final = by_key[stages[-1]]
+    n = len(stages)
+    # best[i]: the highest progress rank reached after event i (lost stages are -1).
+    best = [-1] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        r = rank[stages[i]]
+        best[i] = max(best[i + 1], -1 if r is None else r)
+    first: dict[str, int] = {}
+    for i, key in enumerate(stages):
+        first.setdefault(key, i)
+    out: dict[str, tuple[int, ...]] = {}
+    for key, i in first.items():
+        r = rank[key]
+        if r is None:
+            continue
+        advanced = lost = still_open = 0
+        if not by_key[key].is_won:
+            if mode == "reached":
                 converted = best[i + 1] > r
             else:
                 # From the last open stage, any won stage is the next step.
@@ -381,19 +367,56 @@ class FunnelAccumulator:
                     and (stages[j + 1] == nxt or (to_won and by_key[stages[j + 1]].is_won))
                     for j in range(i, n - 1)
                 )
-            if converted:
-                self.advanced[key] = self.advanced.get(key, 0) + 1
-            elif final.is_lost:
-                self.lost[key] = self.lost.get(key, 0) + 1
-            elif final.is_open:
-                self.still_open[key] = self.still_open.get(key, 0) + 1
-        # Cumulative: reached this stage or a later open or won one.
-        for stage in pipeline.stages:
-            r = rank[stage.key]
-            # Won stages share one rank, so a won row counts only its own deals.
-            hit = stage.key in first if stage.is_won else r is not None and top >= r
-            if hit:
-                self.reached[stage.key] = self.reached.get(stage.key, 0) + 1
+            advanced = int(converted)
+            lost = int(not converted and final.is_lost)
+            still_open = int(not converted and final.is_open)
+        out[key] = (1, advanced, lost, still_open, 0)
+    # Cumulative: reached this stage or a later open or won one; won stages share
+    # one rank, so a won row counts only the deals that entered it.
+    for stage in pipeline.stages:
+        r = rank[stage.key]
+        hit = stage.key in first if stage.is_won else r is not None and best[0] >= r
+        if hit:
+            row = out.get(stage.key, (0, 0, 0, 0, 0))
+            out[stage.key] = (*row[:4], 1)
+    return out
+
+
+@attrs.define
+class FunnelAccumulator:
+    """Sufficient statistics for a funnel: how many deals took each distinct path.
+
+    Deals that went through the same stages in the same order contribute the
+    same counts, so the accumulator keeps a count per path (exact, and cheap
+    to merge) and works out the funnel's rows once per distinct path in
+    :meth:`result`.
+    """
+
+    pipeline: Pipeline
+    mode: Mode = "reached"
+    as_of: datetime | None = None
+    between: Window | None = None
+    paths: Counter[tuple[str, ...]] = attrs.field(factory=Counter)
+
+    @property
+    def total(self) -> int:
+        """Deals counted."""
+        return sum(self.paths.values())
+
+    def add(self, deal: Deal) -> None:
+        """Count *deal* (if it existed by the cut-off and was created in the window)."""
+        seen = cut(deal, self.as_of)
+        if seen is not None:
+            self.add_seen(deal, *seen)
+
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+
+        The report calls this for every accumulator with one cut per deal.
+        """
+        if not in_window(times[0], self.between):
+            return
+        self.paths[stages] += 1
 
     def merge(self, other: FunnelAccumulator) -> FunnelAccumulator:
         """A new accumulator holding both parts."""
@@ -405,19 +428,17 @@ class FunnelAccumulator:
         ):
             msg = "Cannot merge funnel accumulators with different pipelines or options."
             raise ValueError(msg)
+        return attrs.evolve(self, paths=self.paths + other.paths)
 
-        def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-            return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
-
-        return attrs.evolve(
-            self,
-            total=self.total + other.total,
-            entered=add(self.entered, other.entered),
-            advanced=add(self.advanced, other.advanced),
-            lost=add(self.lost, other.lost),
-            still_open=add(self.still_open, other.still_open),
-            reached=add(self.reached, other.reached),
-        )
+    def counts(self) -> dict[str, list[int]]:
+        """Stage key -> [entered, advanced, lost, still open, reached]."""
+        totals: dict[str, list[int]] = {s.key: [0, 0, 0, 0, 0] for s in self.pipeline.stages}
+        for path, n in self.paths.items():
+            for key, row in _path_counts(self.pipeline, self.mode, path).items():
+                cell = totals[key]
+                for j, x in enumerate(row):
+                    cell[j] += x * n
+        return totals
 
     def result(
         self,
@@ -428,33 +449,22 @@ class FunnelAccumulator:
     ) -> Funnel:
         """The funnel table."""
         rows = []
+        counts = self.counts()
+        total = self.total
         for stage in self.pipeline.stages:
             if stage.is_lost:
                 continue
-            key = stage.key
-            entered = self.entered.get(key, 0)
-            advanced = self.advanced.get(key, 0)
-            still_open = self.still_open.get(key, 0)
+            entered, advanced, lost, still_open, reached = counts[stage.key]
             if stage.is_won:
                 conversion = None
             else:
                 trials = entered - still_open if exclude_open else entered
                 conversion = Rate.of(advanced, trials, interval=interval, confidence=confidence)
-            cumulative = Rate.of(
-                self.reached.get(key, 0), self.total, interval=interval, confidence=confidence
-            )
+            cumulative = Rate.of(reached, total, interval=interval, confidence=confidence)
             rows.append(
-                FunnelRow(
-                    stage,
-                    entered,
-                    advanced,
-                    self.lost.get(key, 0),
-                    still_open,
-                    conversion,
-                    cumulative,
-                )
+                FunnelRow(stage, entered, advanced, lost, still_open, conversion, cumulative)
             )
-        return Funnel(self.pipeline, tuple(rows), self.total, self.mode, exclude_open)
+        return Funnel(self.pipeline, tuple(rows), total, self.mode, exclude_open)
 
 
 def _funnel_accumulate(

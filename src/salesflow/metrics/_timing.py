@@ -22,7 +22,7 @@ from ._common import (
     cut,
     in_window,
 )
-from ._summary import DurationMethod, DurationSummary, stamp
+from ._summary import _EPOCH, _US, DurationMethod, DurationSummary, stamp
 
 __all__ = ["SalesCycleAccumulator", "TimeInStageAccumulator", "sales_cycle", "time_in_stage"]
 
@@ -61,31 +61,45 @@ class TimeInStageAccumulator:
     def add(self, deal: Deal) -> None:
         """Record *deal*'s spells (if it existed by the cut-off and was created in the window)."""
         seen = cut(deal, self.as_of)
-        if seen is None:
-            return
-        stages, times = seen
-        stamps = [stamp(t) for t in times]
-        if self.latest is None or stamps[-1] > self.latest:
-            self.latest = stamps[-1]
-        if not in_window(times[0], self.between):
-            return
-        by_key = self.pipeline._by_key
+        if seen is not None:
+            self.add_seen(deal, *seen)
+
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+
+        The report calls this for every accumulator with one cut per deal.
+        """
+        stamps = [(t - _EPOCH) // _US for t in times]
         last = len(stages) - 1
+        if self.latest is None or stamps[last] > self.latest:
+            self.latest = stamps[last]
+        if self.between is not None and not in_window(times[0], self.between):
+            return
+        open_keys = self.pipeline._open_keys
+        ended = self.ended
         totals: dict[str, int] = {}
-        for i, key in enumerate(stages):
-            if not by_key[key].is_open:
-                continue
-            if i < last:
+        for i in range(last):
+            key = stages[i]
+            if key in open_keys:
                 spent = stamps[i + 1] - stamps[i]
                 if self.per == "spell":
-                    self.ended.setdefault(key, Counter())[spent] += 1
+                    counter = ended.get(key)
+                    if counter is None:
+                        counter = ended[key] = Counter()
+                    counter[spent] += 1
                 else:
                     totals[key] = totals.get(key, 0) + spent
-            else:
-                offset = totals.pop(key, 0) - stamps[i]
-                self.open.setdefault(key, Counter())[offset] += 1
+        key = stages[last]
+        if key in open_keys:
+            counter = self.open.get(key)
+            if counter is None:
+                counter = self.open[key] = Counter()
+            counter[totals.pop(key, 0) - stamps[last]] += 1
         for key, total in totals.items():
-            self.ended.setdefault(key, Counter())[total] += 1
+            counter = ended.get(key)
+            if counter is None:
+                counter = ended[key] = Counter()
+            counter[total] += 1
 
     def merge(self, other: TimeInStageAccumulator) -> TimeInStageAccumulator:
         """A new accumulator holding both parts."""
@@ -200,9 +214,14 @@ class SalesCycleAccumulator:
     def add(self, deal: Deal) -> None:
         """Record *deal*: its cycle if it closed (with the right outcome), its start if open."""
         seen = cut(deal, self.as_of)
-        if seen is None:
-            return
-        stages, times = seen
+        if seen is not None:
+            self.add_seen(deal, *seen)
+
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+
+        The report calls this for every accumulator with one cut per deal.
+        """
         end = stamp(times[-1])
         if self.latest is None or end > self.latest:
             self.latest = end

@@ -63,9 +63,14 @@ class ValueAccumulator:
     def add(self, deal: Deal) -> None:
         """Count *deal* if it has the status at the cut-off (and is in the window)."""
         seen = cut(deal, self.as_of)
-        if seen is None:
-            return
-        stages, times = seen
+        if seen is not None:
+            self.add_seen(deal, *seen)
+
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+
+        The report calls this for every accumulator with one cut per deal.
+        """
         stage = deal.pipeline._by_key[stages[-1]]
         status = "open" if stage.is_open else "won" if stage.is_won else "lost"
         wanted = self.status == status or (self.status == "closed" and status != "open")
