@@ -31,10 +31,6 @@ CycleStatus = Literal["won", "closed"]
 CycleStart = Literal["deal", "lead"]
 
 
-def _counter_sum(a: Mapping[int, int], b: Mapping[int, int]) -> Counter[int]:
-    return Counter(a) + Counter(b)
-
-
 def _ages(offsets: Mapping[int, int], cutoff: int) -> Counter[int]:
     # An open spell's age is the cut-off plus its stored offset (minus its entry time,
     # plus time already spent in the stage for per="deal").
@@ -55,8 +51,10 @@ class TimeInStageAccumulator:
     as_of: datetime | None = None
     between: Window | None = None
     latest: int | None = None
-    ended: dict[str, Counter[int]] = attrs.field(factory=dict)
-    open: dict[str, Counter[int]] = attrs.field(factory=dict)
+    # Durations (and open-spell offsets) as plain lists: appending is much
+    # cheaper than counting in the pass; result() counts them once.
+    ended: dict[str, list[int]] = attrs.field(factory=dict)
+    open: dict[str, list[int]] = attrs.field(factory=dict)
 
     def add(self, deal: Deal) -> None:
         """Record *deal*'s spells (if it existed by the cut-off and was created in the window)."""
@@ -83,23 +81,23 @@ class TimeInStageAccumulator:
             if key in open_keys:
                 spent = stamps[i + 1] - stamps[i]
                 if self.per == "spell":
-                    counter = ended.get(key)
-                    if counter is None:
-                        counter = ended[key] = Counter()
-                    counter[spent] += 1
+                    values = ended.get(key)
+                    if values is None:
+                        values = ended[key] = []
+                    values.append(spent)
                 else:
                     totals[key] = totals.get(key, 0) + spent
         key = stages[last]
         if key in open_keys:
-            counter = self.open.get(key)
-            if counter is None:
-                counter = self.open[key] = Counter()
-            counter[totals.pop(key, 0) - stamps[last]] += 1
+            values = self.open.get(key)
+            if values is None:
+                values = self.open[key] = []
+            values.append(totals.pop(key, 0) - stamps[last])
         for key, total in totals.items():
-            counter = ended.get(key)
-            if counter is None:
-                counter = ended[key] = Counter()
-            counter[total] += 1
+            values = ended.get(key)
+            if values is None:
+                values = ended[key] = []
+            values.append(total)
 
     def merge(self, other: TimeInStageAccumulator) -> TimeInStageAccumulator:
         """A new accumulator holding both parts."""
@@ -117,8 +115,8 @@ class TimeInStageAccumulator:
         return attrs.evolve(
             self,
             latest=latest,
-            ended={k: _counter_sum(self.ended.get(k, {}), other.ended.get(k, {})) for k in keys},
-            open={k: _counter_sum(self.open.get(k, {}), other.open.get(k, {})) for k in open_keys},
+            ended={k: [*self.ended.get(k, ()), *other.ended.get(k, ())] for k in keys},
+            open={k: [*self.open.get(k, ()), *other.open.get(k, ())] for k in open_keys},
         )
 
     def result(self, method: DurationMethod = "km") -> dict[str, DurationSummary]:
@@ -126,7 +124,9 @@ class TimeInStageAccumulator:
         cutoff = stamp(self.as_of) if self.as_of is not None else self.latest or 0
         return {
             stage.key: DurationSummary.of(
-                method, self.ended.get(stage.key, {}), _ages(self.open.get(stage.key, {}), cutoff)
+                method,
+                Counter(self.ended.get(stage.key, ())),
+                _ages(Counter(self.open.get(stage.key, ())), cutoff),
             )
             for stage in self.pipeline.open_stages
         }
