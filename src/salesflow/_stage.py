@@ -108,31 +108,27 @@ class Stage:
     probability: float | None = attrs.field(default=None, converter=_probability)
     rotting_after: timedelta | None = attrs.field(default=None, converter=_rotting)
 
+    # Derived flags, stored rather than computed: metrics read them per event.
+    is_open: bool = attrs.field(init=False, eq=False, repr=False)
+    """True for a working (non-terminal) stage."""
+    is_terminal: bool = attrs.field(init=False, eq=False, repr=False)
+    """True for a won or lost stage."""
+    is_won: bool = attrs.field(init=False, eq=False, repr=False)
+    """True for a won stage."""
+    is_lost: bool = attrs.field(init=False, eq=False, repr=False)
+    """True for a lost stage."""
+
     def __attrs_post_init__(self) -> None:
+        outcome = self.outcome
+        object.__setattr__(self, "is_open", outcome is Outcome.OPEN)
+        object.__setattr__(self, "is_terminal", outcome is not Outcome.OPEN)
+        object.__setattr__(self, "is_won", outcome is Outcome.WON)
+        object.__setattr__(self, "is_lost", outcome is Outcome.LOST)
         if not self.name:
             object.__setattr__(self, "name", self.key)
         if self.probability is None and self.outcome is not Outcome.OPEN:
             object.__setattr__(self, "probability", 1.0 if self.outcome is Outcome.WON else 0.0)
 
-    @property
-    def is_open(self) -> bool:
-        """True for a working (non-terminal) stage."""
-        return self.outcome is Outcome.OPEN
-
-    @property
-    def is_terminal(self) -> bool:
-        """True for a won or lost stage."""
-        return self.outcome is not Outcome.OPEN
-
-    @property
-    def is_won(self) -> bool:
-        """True for a won stage."""
-        return self.outcome is Outcome.WON
-
-    @property
-    def is_lost(self) -> bool:
-        """True for a lost stage."""
-        return self.outcome is Outcome.LOST
 
     def __repr__(self) -> str:
         parts = [repr(self.key)]
