@@ -450,6 +450,19 @@ class Pipeline:
             msg, deal_id=deal.id, source=source, target=target.key, reasons=reasons, allowed=allowed
         )
 
+    def _replays_cleanly(self, stages: tuple[str, ...], times: tuple[datetime, ...]) -> bool:
+        # The common case, checked cheaply: an open first stage, every move in
+        # the allowed set (reopening is not in it) and times in order. Anything
+        # else takes the full replay, which also finds the reasons.
+        first = self._by_key.get(stages[0])
+        if first is None or not first.is_open:
+            return False
+        free = self._free
+        for i in range(1, len(stages)):
+            if (stages[i - 1], stages[i]) not in free or times[i] < times[i - 1]:
+                return False
+        return True
+
     def check(self, deal: Deal, *, guards: bool = False) -> None:
         """Replay *deal*'s history against the rules; raise at the first illegal event.
 
@@ -466,6 +479,9 @@ class Pipeline:
             raise TransitionError(
                 msg, deal_id=deal.id, source=None, target=deal._stages[0], reasons=[msg]
             )
+        stages, times = deal._stages, deal._times
+        if not guards and self._replays_cleanly(stages, times):
+            return
         first = self._by_key.get(deal._stages[0])
         if first is None or not first.is_open:
             msg = f"Deal {deal.id!r} starts in {deal._stages[0]!r}, which is not an open stage."

@@ -129,7 +129,6 @@ class Stage:
         if self.probability is None and self.outcome is not Outcome.OPEN:
             object.__setattr__(self, "probability", 1.0 if self.outcome is Outcome.WON else 0.0)
 
-
     def __repr__(self) -> str:
         parts = [repr(self.key)]
         if self.name != self.key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -24,6 +25,7 @@ from ._common import (
     resolve_zone,
     unescape_cell,
 )
+from ._tables import paused_gc
 
 __all__ = ["EVENT_COLUMNS", "read_events_csv", "write_events_csv"]
 
@@ -53,6 +55,14 @@ def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
             raise ValueError(msg)
         merged.update(columns)
     return merged
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    # operator.itemgetter returns a bare item for one index; keep it a tuple.
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indexes)
 
 
 class _Pending:
@@ -123,7 +133,7 @@ def read_events_csv(
     rejects: list[LoadError] = []
     bad: dict[str, int] = {}
     rows_read = rows_rejected = 0
-    with open_source(source, encoding=encoding) as (handle, name):
+    with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         names = next(reader, None)
         if names is None:
@@ -132,6 +142,10 @@ def read_events_csv(
         dict_view = csv.DictReader([], fieldnames=[n.strip() for n in names])
         header(dict_view, cols, _REQUIRED, name)
         pos = {f: index.get(c) for f, c in cols.items() if c is not None}
+        present = [(f, i) for f, i in pos.items() if i is not None]
+        fields = [f for f, _ in present]
+        pick = _picker([i for _, i in present])
+        money_cache: dict[tuple[str, str], Money] = {}
         width = len(names)
         for row in reader:
             rows_read += 1
@@ -145,14 +159,26 @@ def read_events_csv(
             try:
                 if len(row) != width:
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
-                values = {f: unescape_cell(row[i].strip()) for f, i in pos.items() if i is not None}
+                values = dict(zip(fields, map(str.strip, pick(row)), strict=True))
+                if "'" in "".join(values.values()):
+                    values = {f: unescape_cell(v) for f, v in values.items()}
                 deal_id = values.get("deal_id", "")
                 if not deal_id:
                     raise RowProblem("the deal id is empty", cols["deal_id"], "")
                 if deal_id in bad:
                     bad[deal_id] += 1
                     continue
-                _add_row(pending, values, cols, line, pipeline, timestamp_format, zone, currency)
+                _add_row(
+                    pending,
+                    values,
+                    cols,
+                    line,
+                    pipeline,
+                    timestamp_format,
+                    zone,
+                    currency,
+                    money_cache,
+                )
             except RowProblem as problem:
                 error = problem.at(name, line)
                 if mode == "raise":
@@ -192,6 +218,7 @@ def _add_row(
     fmt: str | None,
     zone: tzinfo | None,
     currency: str | None,
+    money_cache: dict[tuple[str, str], Money] | None = None,
 ) -> None:
     stage_text = values.get("stage", "")
     try:
@@ -214,7 +241,12 @@ def _add_row(
                 cols["value"],
                 amount,
             )
-        money = parse_money(amount, cols["value"] or "value", cur)
+        # A deal's rows repeat its value: parse each distinct amount once.
+        money = None if money_cache is None else money_cache.get((amount, cur))
+        if money is None:
+            money = parse_money(amount, cols["value"] or "value", cur)
+            if money_cache is not None:
+                money_cache[amount, cur] = money
     deal = pending.get(values["deal_id"])
     if deal is None:
         deal = pending[values["deal_id"]] = _Pending()
