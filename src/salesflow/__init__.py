@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from . import datasets, io, metrics, plot, templates
-from ._deal import Deal, StageChange
+from ._deal import Deal
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
 from ._pipeline import Pipeline, Verdict
 from ._report import Report, report
 from ._stage import Outcome, Stage
+from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
 from .exceptions import (
     CurrencyMismatchError,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
-from ._checks import aware, is_aware, is_optional_text, optional_text, text
+from ._checks import aware, optional_text, text
+from ._deal_info import _NO_INFO, _Info
 from ._money import Money
 from ._stage import Stage
+from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
 from .exceptions import TransitionError
 
@@ -21,113 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["Deal", "StageChange"]
 
 _Meta = tuple[str | None, str | None, str | None]
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def _stage_key(value: Stage | str) -> str:
-    if isinstance(value, Stage):
-        return value.key
-    return text("StageChange stage", value)
-
-
-@attrs.frozen
-class StageChange:
-    """One event of a deal's history: the deal entered *stage* at *at*.
-
-    Attributes:
-        stage: The key of the stage entered (a ``Stage`` is accepted and
-            stored as its key).
-        at: When (timezone-aware).
-        actor: Who made the change, if recorded.
-        reason: Why, e.g. the lost reason when the stage is a lost stage.
-        note: Free text.
-
-    Examples:
-        >>> from datetime import datetime, timezone
-        >>> from salesflow import StageChange
-        >>> StageChange("Proposal", datetime(2026, 5, 4, tzinfo=timezone.utc))
-        StageChange(stage='Proposal', at=datetime.datetime(2026, 5, 4, 0, 0, tzinfo=datetime.timezone.utc), actor=None, reason=None, note=None)
-    """
-
-    stage: str = attrs.field(converter=_stage_key)
-    at: datetime = attrs.field(validator=is_aware)
-    actor: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
-    reason: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
-    note: str | None = attrs.field(default=None, kw_only=True, validator=is_optional_text)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict of the fields that are set (``at`` as ISO 8601).
-
-        Examples:
-            >>> from datetime import datetime, timezone
-            >>> StageChange("Demo", datetime(2026, 5, 4, tzinfo=timezone.utc), actor="ana").to_dict()
-            {'stage': 'Demo', 'at': '2026-05-04T00:00:00+00:00', 'actor': 'ana'}
-        """
-        from ._serde import to_record
-
-        return to_record(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StageChange:
-        """Rebuild a stage change from :meth:`to_dict` output.
-
-        Raises:
-            SchemaError: The data is malformed; ``.path`` says where, e.g. ``$.at``.
-        """
-        from ._serde import structure
-
-        return structure(data, StageChange, "the stage change record")
-
-
-def _value(value: Money | None) -> Money | None:
-    if value is not None and not isinstance(value, Money):
-        msg = f"Deal value must be Money or None, got {value!r}; e.g. Money('1200', 'USD')."
-        raise TypeError(msg)
-    return value
-
-
-def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if value is None or value is _EMPTY:
-        return _EMPTY
-    if not isinstance(value, Mapping):
-        msg = f"Deal attributes must be a mapping, got {value!r}."
-        raise TypeError(msg)
-    bad = [k for k in value if not isinstance(k, str)]
-    if bad:
-        msg = f"Deal attribute names must be strings, got {bad[0]!r}."
-        raise TypeError(msg)
-    return MappingProxyType(dict(value))
-
-
-def _touchpoints(value: Iterable[Touchpoint]) -> tuple[Touchpoint, ...]:
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, Touchpoint):
-            msg = f"Deal touchpoints must be Touchpoint values, got {item!r}."
-            raise TypeError(msg)
-    return tuple(sorted(items, key=lambda t: t.at))
-
-
-@attrs.frozen(repr=False)
-class _Info:
-    """The fields of a deal that stage changes do not touch, shared between versions."""
-
-    value: Money | None = attrs.field(converter=_value)
-    owner: str | None = attrs.field(validator=is_optional_text)
-    source: str | None = attrs.field(validator=is_optional_text)
-    touchpoints: tuple[Touchpoint, ...] = attrs.field(converter=_touchpoints)
-    attributes: Mapping[str, Any] = attrs.field(converter=_attributes, hash=False)
-    lead_id: str | None = attrs.field(validator=is_optional_text)
-    lead_created_at: datetime | None = attrs.field()
-
-    def __attrs_post_init__(self) -> None:
-        if self.lead_created_at is not None:
-            aware("Deal lead_created_at", self.lead_created_at)
 
 
 _new = object.__new__
 _set = object.__setattr__
-_NO_INFO = _Info(None, None, None, (), None, None, None)
 
 
 @attrs.frozen(init=False, repr=False)

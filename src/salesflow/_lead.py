@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._checks import aware, is_aware, is_optional_text, is_text
-from ._deal import _attributes, _touchpoints
+from ._deal_info import _attributes, _touchpoints
 from ._money import Money
 from ._stage import Stage
 from ._touchpoint import Touchpoint

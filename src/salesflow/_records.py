@@ -13,10 +13,10 @@ from typing import Any, NewType
 
 import attrs
 
-from ._deal import StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._money import Money
 from ._stage import Stage
+from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
 
 #: A non-blank stage key inside a record (``lose_from`` items).

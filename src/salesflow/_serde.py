@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from ._deal import Deal, StageChange
+from ._deal import Deal
 from ._lead import Lead, StatusChange
 from ._money import Money
 from ._records import DealRecord, PipelineRecord
 from ._serde_converter import converter, unstructure_datetime
 from ._stage import Stage
+from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
 from .exceptions import NotSerializableError, SalesflowError, SchemaError
 

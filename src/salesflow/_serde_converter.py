@@ -31,12 +31,12 @@ from cattrs.errors import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._checks import aware, text
-from ._deal import StageChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange, _status
 from ._money import Money, _currency, _to_decimal
 from ._records import BuiltinGuard, DealRecord, PipelineRecord, StageKey
 from ._stage import Outcome, Stage, _name, _outcome, _probability
+from ._stage_change import StageChange
 from ._touchpoint import Touchpoint, _direction
 
 Hook = Callable[[Any, Any], Any]

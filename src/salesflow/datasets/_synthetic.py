@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from .._checks import aware
-from .._deal import Deal, _Info
+from .._deal import Deal
+from .._deal_info import _Info
 from .._money import Money
 from .._pipeline import Pipeline
 from .._touchpoint import Touchpoint

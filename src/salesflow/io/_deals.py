@@ -7,7 +7,8 @@ from datetime import datetime, tzinfo
 from typing import Literal, NamedTuple
 
 from .._checks import aware
-from .._deal import Deal, _Info, _Meta
+from .._deal import Deal, _Meta
+from .._deal_info import _Info
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError

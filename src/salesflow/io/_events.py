@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .._deal import Deal, _Info
+from .._deal import Deal
+from .._deal_info import _Info
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError

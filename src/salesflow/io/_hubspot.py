@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .._deal import Deal, _Info
+from .._deal import Deal
+from .._deal_info import _Info
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError, SchemaError, TransitionError

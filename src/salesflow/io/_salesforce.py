@@ -9,7 +9,8 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from .._deal import Deal, _Info
+from .._deal import Deal
+from .._deal_info import _Info
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage

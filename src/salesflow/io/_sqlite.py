@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from .._checks import aware
-from .._deal import Deal, StageChange
+from .._deal import Deal
 from .._money import Money
 from .._pipeline import Pipeline
+from .._stage_change import StageChange
 from .._touchpoint import Touchpoint
 from ..exceptions import NotSerializableError, SalesflowError, SalesflowWarning, SchemaError
 from ..typing import Guard

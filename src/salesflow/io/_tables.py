@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from .._deal import _attributes, _Info
+from .._deal_info import _attributes, _Info
 from .._money import Money
 from ..exceptions import LoadError
 from ._common import RowProblem, Source, check_errors, header, open_source, parse_time
