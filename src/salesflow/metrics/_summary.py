@@ -77,6 +77,9 @@ class DurationSummary:
     method: DurationMethod
     ended: Mapping[int, int] = attrs.field(hash=False)
     open: Mapping[int, int] = attrs.field(hash=False)
+    # The curve and the sorted values are built on first use and kept: reading
+    # the median, the mean and a percentile should not sort the data each time.
+    _cache: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False, hash=False)
 
     @classmethod
     def of(
@@ -119,7 +122,10 @@ class DurationSummary:
         """The Kaplan-Meier curve over microseconds (``"km"`` only)."""
         if self.method != "km":
             return None
-        return KaplanMeier.from_counts(self.ended, self.open)
+        if "km" not in self._cache:
+            self._cache["km"] = KaplanMeier.from_counts(self.ended, self.open)
+        curve: KaplanMeier[float] = self._cache["km"]
+        return curve
 
     @property
     def mean(self) -> timedelta | None:
@@ -148,7 +154,9 @@ class DurationSummary:
                 return timedelta(0)
             found = curve.percentile(q)
             return None if found is None else timedelta(microseconds=round(found))
-        values = _expand(self._used)
+        if "values" not in self._cache:
+            self._cache["values"] = _expand(self._used)
+        values: list[int] = self._cache["values"]
         if not values:
             return None
         return timedelta(microseconds=round(_quantile(values, q)))
