@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, Literal, overload
+from typing import IO, Any, Literal, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -26,8 +26,60 @@ Source = str | os.PathLike[str] | IO[str]
 Errors = Literal["raise", "collect"]
 
 
+T = TypeVar("T")
+
+
+class _Tally(Sequence[T]):
+    """The sequence behaviour and counts shared by every loader's result.
+
+    Subclasses are attrs classes with the fields below and say which field
+    holds the items built and what to call them.
+    """
+
+    __slots__ = ()
+    _NOUN = "items"
+    rejects: tuple[LoadError, ...]
+    rows_read: int
+    rows_rejected: int
+    source: str
+
+    def _items(self) -> tuple[T, ...]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    @property
+    def built(self) -> int:
+        """Items built."""
+        return len(self._items())
+
+    @property
+    def rejected(self) -> int:
+        """Rows rejected (same as ``rows_rejected``)."""
+        return self.rows_rejected
+
+    def summary(self) -> str:
+        """One line: rows read, items built, rows rejected."""
+        problems = "" if not self.rejects else f" ({len(self.rejects)} problem(s))"
+        return (
+            f"{self.source}: read {self.rows_read:,} rows, built {self.built:,} {self._NOUN}, "
+            f"rejected {self.rows_rejected:,} rows{problems}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.summary()}>"
+
+
 @attrs.frozen(repr=False)
-class LoadResult(Sequence[Deal]):
+class LoadResult(_Tally[Deal]):
     """What a loader built, and what it refused: a sequence of the good deals.
 
     Attributes:
@@ -39,42 +91,15 @@ class LoadResult(Sequence[Deal]):
         source: The file's name.
     """
 
+    _NOUN = "deals"
     deals: tuple[Deal, ...]
     rejects: tuple[LoadError, ...]
     rows_read: int
     rows_rejected: int
     source: str
 
-    @overload
-    def __getitem__(self, index: int) -> Deal: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Deal]: ...
-    def __getitem__(self, index: int | slice) -> Deal | Sequence[Deal]:
-        return self.deals[index]
-
-    def __len__(self) -> int:
-        return len(self.deals)
-
-    @property
-    def built(self) -> int:
-        """Deals built."""
-        return len(self.deals)
-
-    @property
-    def rejected(self) -> int:
-        """Rows rejected (same as ``rows_rejected``)."""
-        return self.rows_rejected
-
-    def summary(self) -> str:
-        """One line: rows read, deals built, rows rejected."""
-        problems = "" if not self.rejects else f" ({len(self.rejects)} problem(s))"
-        return (
-            f"{self.source}: read {self.rows_read:,} rows, built {self.built:,} deals, "
-            f"rejected {self.rows_rejected:,} rows{problems}"
-        )
-
-    def __repr__(self) -> str:
-        return f"<LoadResult {self.summary()}>"
+    def _items(self) -> tuple[Deal, ...]:
+        return self.deals
 
 
 @contextlib.contextmanager

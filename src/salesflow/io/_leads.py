@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 import attrs
 
@@ -12,7 +12,15 @@ from .._deal import Deal
 from .._lead import Lead
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError
-from ._common import LoadResult, RowProblem, Source, parse_money, resolve_zone, unescape_cell
+from ._common import (
+    LoadResult,
+    RowProblem,
+    Source,
+    _Tally,
+    parse_money,
+    resolve_zone,
+    unescape_cell,
+)
 from ._tables import RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = [
@@ -46,7 +54,7 @@ Early = Literal["error", "clamp"]
 
 
 @attrs.frozen(repr=False)
-class LeadLoadResult(Sequence[Lead]):
+class LeadLoadResult(_Tally[Lead]):
     """What :func:`read_leads_csv` built, and what it refused: a sequence of the good leads.
 
     Attributes:
@@ -58,42 +66,15 @@ class LeadLoadResult(Sequence[Lead]):
         source: The file's name.
     """
 
+    _NOUN = "leads"
     leads: tuple[Lead, ...]
     rejects: tuple[LoadError, ...]
     rows_read: int
     rows_rejected: int
     source: str
 
-    @overload
-    def __getitem__(self, index: int) -> Lead: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Lead]: ...
-    def __getitem__(self, index: int | slice) -> Lead | Sequence[Lead]:
-        return self.leads[index]
-
-    def __len__(self) -> int:
-        return len(self.leads)
-
-    @property
-    def built(self) -> int:
-        """Leads built."""
-        return len(self.leads)
-
-    @property
-    def rejected(self) -> int:
-        """Rows rejected (same as ``rows_rejected``)."""
-        return self.rows_rejected
-
-    def summary(self) -> str:
-        """One line: rows read, leads built, rows rejected."""
-        problems = "" if not self.rejects else f" ({len(self.rejects)} problem(s))"
-        return (
-            f"{self.source}: read {self.rows_read:,} rows, built {self.built:,} leads, "
-            f"rejected {self.rows_rejected:,} rows{problems}"
-        )
-
-    def __repr__(self) -> str:
-        return f"<LeadLoadResult {self.summary()}>"
+    def _items(self) -> tuple[Lead, ...]:
+        return self.leads
 
 
 @attrs.frozen(repr=False)
