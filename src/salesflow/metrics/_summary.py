@@ -123,7 +123,7 @@ class DurationSummary:
         if self.method != "km":
             return None
         if "km" not in self._cache:
-            self._cache["km"] = KaplanMeier.from_counts(self.ended, self.open)
+            self._cache["km"] = KaplanMeier._from_microseconds(self.ended, self.open)
         curve: KaplanMeier[float] = self._cache["km"]
         return curve
 
