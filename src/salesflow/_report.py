@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, overload
 
@@ -26,14 +26,12 @@ from .metrics._common import (
 )
 from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
 from .metrics._rate import Rate
-from .metrics._summary import DurationSummary
+from .metrics._summary import _EPOCH, DurationSummary
 from .metrics._timing import SalesCycleAccumulator, TimeInStageAccumulator
 from .metrics._value import ValueAccumulator, stage_weights
 from .metrics._velocity import Velocity, velocity_value
 
 __all__ = ["Report", "report"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @attrs.frozen(repr=False)

@@ -6,7 +6,7 @@ import html
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -178,6 +178,3 @@ def breakdown(
     results = {k: compute(groups[k]) for k in sorted(groups, key=order)}
     name = by if isinstance(by, str) else getattr(by, "__name__", "key")
     return Breakdown(metric, name, results)
-
-
-Status = Literal["won", "closed", "open"]
