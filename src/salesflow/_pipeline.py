@@ -441,10 +441,11 @@ class Pipeline:
     ) -> TransitionError:
         source = deal._stages[-1]
         allowed = [s.key for s in self.allowed_targets(deal)]
-        options = f" Allowed: {', '.join(map(repr, allowed))}." if allowed else ""
+        # One sentence, as every salesflow error: the reasons, then the way out.
+        options = f"; it may move to {', '.join(map(repr, allowed))}" if allowed else ""
         msg = (
             f"Cannot {verb} deal {deal.id!r} from {source!r} to {target.key!r}: "
-            f"{'; '.join(reasons)}.{options}"
+            f"{'; '.join(reasons)}{options}."
         )
         return TransitionError(
             msg, deal_id=deal.id, source=source, target=target.key, reasons=reasons, allowed=allowed
