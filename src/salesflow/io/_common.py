@@ -6,7 +6,7 @@ import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -100,6 +100,29 @@ class LoadResult(_Tally[Deal]):
 
     def _items(self) -> tuple[Deal, ...]:
         return self.deals
+
+
+PROGRESS_EVERY = 10_000
+
+
+class DataRows:
+    """The data rows of a CSV reader as ``(line, cells)``: blank lines skipped,
+    *progress* called with the count every 10,000 rows; ``read`` counts them."""
+
+    def __init__(self, reader: Any, progress: Callable[[int], None] | None) -> None:
+        self.reader = reader
+        self.progress = progress
+        self.read = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        reader, progress = self.reader, self.progress
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line is not a row
+            self.read += 1
+            if progress is not None and self.read % PROGRESS_EVERY == 0:
+                progress(self.read)
+            yield reader.line_num, row
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError
 from ._common import (
+    DataRows,
     LoadResult,
     RowProblem,
     Source,
@@ -44,7 +45,6 @@ EVENT_COLUMNS: Mapping[str, str] = {
     "note": "note",
 }
 _REQUIRED = ("deal_id", "stage", "at")
-_PROGRESS_EVERY = 10_000
 
 
 def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
@@ -133,7 +133,7 @@ def read_events_csv(
     pending: dict[str, _Pending] = {}
     rejects: list[LoadError] = []
     bad: dict[str, int] = {}
-    rows_read = rows_rejected = 0
+    rows_rejected = 0
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         names = next(reader, None)
@@ -148,14 +148,8 @@ def read_events_csv(
         pick = _picker([i for _, i in present])
         money_cache: dict[tuple[str, str], Money] = {}
         width = len(names)
-        for row in reader:
-            rows_read += 1
-            line = reader.line_num
-            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                progress(rows_read)
-            if not row or (len(row) == 1 and not row[0].strip()):
-                rows_read -= 1  # a blank line is not a row
-                continue
+        data = DataRows(reader, progress)
+        for line, row in data:
             deal_id = ""
             try:
                 if len(row) != width:
@@ -207,7 +201,7 @@ def read_events_csv(
                     raise error from None
                 rejects.append(error)
                 rows_rejected += len(rows.lines)
-    return LoadResult(tuple(deals), tuple(rejects), rows_read, rows_rejected, name)
+    return LoadResult(tuple(deals), tuple(rejects), data.read, rows_rejected, name)
 
 
 def _add_row(

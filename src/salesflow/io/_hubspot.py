@@ -17,6 +17,7 @@ from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError, SchemaError, TransitionError
 from ._common import (
+    DataRows,
     LoadResult,
     RowProblem,
     Source,
@@ -58,7 +59,6 @@ _REQUIRED = ("deal_id", "stage")
 _UI_ENTERED = re.compile(r"""Date entered (["'])(.+)\1""")
 _API_ENTERED = re.compile(r"hs_(v2_)?date_entered_(.+)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_PROGRESS_EVERY = 10_000
 
 
 def _time(text: str, column: str, fmt: str | None, zone: tzinfo | None) -> datetime:
@@ -311,7 +311,7 @@ def read_hubspot_deals(
             (e.g. ``"default"``); by default it is not checked.
         other_pipelines: A row of another pipeline is a reject (``"reject"``)
             or left out (``"skip"``: neither built nor rejected, so
-            ``rows_read - rows_rejected - built`` rows were skipped).
+            ``data.read - rows_rejected - built`` rows were skipped).
             ``"skip"`` needs *pipeline_id* with an API export.
         stage_map: Stage label or id in the file -> stage key, for stages
             that are neither a key, a name, nor a name in another case.
@@ -346,7 +346,7 @@ def read_hubspot_deals(
     deals: dict[str, Deal] = {}
     seen: dict[str, int] = {}
     rejects: list[LoadError] = []
-    rows_read = rows_rejected = 0
+    rows_rejected = 0
     with open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         first = next(reader, None)
@@ -369,14 +369,8 @@ def read_hubspot_deals(
             pipeline, stages, cols, names, slots, want, skip, timestamp_format, zone, currency
         )
         width = len(names)
-        for row in reader:
-            rows_read += 1
-            line = reader.line_num
-            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                progress(rows_read)
-            if not row or (len(row) == 1 and not row[0].strip()):
-                rows_read -= 1  # a blank line is not a row
-                continue
+        data = DataRows(reader, progress)
+        for line, row in data:
             deal_id = ""
             try:
                 if len(row) != width:
@@ -402,7 +396,7 @@ def read_hubspot_deals(
                 # A repeated id makes the first row doubtful too: its deal is left out.
                 if seen.get(deal_id, line) != line and deals.pop(deal_id, None) is not None:
                     rows_rejected += 1
-    return LoadResult(tuple(deals.values()), tuple(rejects), rows_read, rows_rejected, name)
+    return LoadResult(tuple(deals.values()), tuple(rejects), data.read, rows_rejected, name)
 
 
 def _columns(shape: Shape, columns: Mapping[str, str | None] | None) -> dict[str, str | None]:

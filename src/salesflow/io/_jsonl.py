@@ -23,7 +23,7 @@ from ._common import LoadResult, Source, check_errors, open_source
 
 __all__ = ["read_deals_jsonl", "write_deals_jsonl"]
 
-_PROGRESS_EVERY = 10_000
+from ._common import PROGRESS_EVERY as _PROGRESS_EVERY
 
 
 def write_deals_jsonl(deals: Iterable[Deal], target: str | os.PathLike[str] | IO[str]) -> int:

@@ -16,6 +16,7 @@ from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError, TransitionError, UnknownStageError
 from ._common import (
+    DataRows,
     LoadResult,
     RowProblem,
     Source,
@@ -44,7 +45,6 @@ SALESFORCE_HISTORY_COLUMNS: Mapping[str, str] = {
     "actor": "CreatedById",
 }
 _REQUIRED = ("deal_id", "at", "stage")
-_PROGRESS_EVERY = 10_000
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 # One saved row: (time, line, stage key, stage cell, value, actor).
@@ -188,7 +188,7 @@ def read_salesforce_history(
     pending: dict[str, list[_Save]] = {}
     bad: dict[str, int] = {}
     rejects: list[LoadError] = []
-    rows_read = rows_rejected = 0
+    rows_rejected = 0
     with open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         first = next(reader, None)
@@ -199,14 +199,8 @@ def read_salesforce_history(
         index = {n: i for i, n in enumerate(names)}
         pos = {f: index[c] for f, c in cols.items() if c is not None and c in index}
         width = len(names)
-        for row in reader:
-            rows_read += 1
-            line = reader.line_num
-            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                progress(rows_read)
-            if not row or (len(row) == 1 and not row[0].strip()):
-                rows_read -= 1  # a blank line is not a row
-                continue
+        data = DataRows(reader, progress)
+        for line, row in data:
             deal_id = ""
             try:
                 if len(row) != width:
@@ -251,7 +245,7 @@ def read_salesforce_history(
                     raise error from None
                 rejects.append(error)
                 rows_rejected += len(saves)
-    return LoadResult(tuple(deals), tuple(rejects), rows_read, rows_rejected, name)
+    return LoadResult(tuple(deals), tuple(rejects), data.read, rows_rejected, name)
 
 
 def _save(

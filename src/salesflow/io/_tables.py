@@ -14,11 +14,10 @@ import attrs
 from .._deal_info import _attributes, _Info
 from .._money import Money
 from ..exceptions import LoadError
-from ._common import RowProblem, Source, check_errors, header, open_source, parse_time
+from ._common import DataRows, RowProblem, Source, check_errors, header, open_source, parse_time
 
 __all__ = ["TimeCells", "columns_for", "extra_map", "new_info", "paused_gc", "read_rows"]
 
-_PROGRESS_EVERY = 10_000
 CACHE_LIMIT = 200_000
 
 #: Called with a row (its cells) and its line number; raises ``RowProblem`` for a bad row.
@@ -165,7 +164,7 @@ def read_rows(
     mode = check_errors(errors)
     cols, named = columns_for(defaults, columns)
     rejects: list[LoadError] = []
-    rows_read = rows_rejected = 0
+    rows_rejected = 0
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         names = next(reader, None)
@@ -178,14 +177,8 @@ def read_rows(
         index = {n: i for i, n in reversed(list(enumerate(stripped)))}
         width = len(names)
         handle_row = setup(cols, index, width)
-        for row in reader:
-            rows_read += 1
-            line = reader.line_num
-            if progress is not None and rows_read % _PROGRESS_EVERY == 0:
-                progress(rows_read)
-            if not row or (len(row) == 1 and not row[0].strip()):
-                rows_read -= 1  # a blank line is not a row
-                continue
+        data = DataRows(reader, progress)
+        for line, row in data:
             try:
                 if len(row) != width:
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
@@ -196,4 +189,4 @@ def read_rows(
                     raise error from None
                 rejects.append(error)
                 rows_rejected += 1
-    return tuple(rejects), rows_read, rows_rejected, name
+    return tuple(rejects), data.read, rows_rejected, name
