@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar, overload
+from typing import IO, Any, Generic, Literal, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -123,6 +123,68 @@ class DataRows:
             if progress is not None and self.read % PROGRESS_EVERY == 0:
                 progress(self.read)
             yield reader.line_num, row
+
+
+G = TypeVar("G")
+
+
+class DealGroups(Generic[G]):
+    """Rows gathered per deal, for loaders whose deals span several rows.
+
+    A bad row stops the load (``errors="raise"``) or leaves out its whole
+    deal, earlier and later rows included, and keeps the problem; ``build``
+    then turns each remaining group into a deal, locating refusals in the file.
+    """
+
+    def __init__(self, mode: Errors, file: str, size: Callable[[G], int]) -> None:
+        self.mode = mode
+        self.file = file
+        self.size = size
+        self.pending: dict[str, G] = {}
+        self.rejects: list[LoadError] = []
+        self.rows_rejected = 0
+        self._bad: dict[str, int] = {}
+
+    def skip(self, deal_id: str) -> bool:
+        """True (and the row counted as rejected) if *deal_id*'s deal was already left out."""
+        if deal_id in self._bad:
+            self._bad[deal_id] += 1
+            return True
+        return False
+
+    def reject(self, problem: RowProblem, line: int, deal_id: str) -> None:
+        """Record a bad row: raise, or leave out its deal."""
+        error = problem.at(self.file, line)
+        if self.mode == "raise":
+            raise error from None
+        self.rejects.append(error)
+        self.rows_rejected += 1
+        if deal_id:
+            dropped = self.pending.pop(deal_id, None)
+            self.rows_rejected += 0 if dropped is None else self.size(dropped)
+            self._bad.setdefault(deal_id, 0)
+
+    def build(self, build: Callable[[str, G], Deal], column: str | None) -> list[Deal]:
+        """Every remaining group as a deal; a refused history is a reject at its row."""
+        self.rows_rejected += sum(self._bad.values())
+        self._bad.clear()
+        deals: list[Deal] = []
+        for deal_id, group in self.pending.items():
+            try:
+                deals.append(build(deal_id, group))
+            except LoadError as refused:
+                error = LoadError(
+                    refused.reason,
+                    file=self.file,
+                    line=refused.line,
+                    column=column,
+                    value=refused.value,
+                )
+                if self.mode == "raise":
+                    raise error from None
+                self.rejects.append(error)
+                self.rows_rejected += self.size(group)
+        return deals
 
 
 @contextlib.contextmanager

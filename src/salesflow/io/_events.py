@@ -15,6 +15,7 @@ from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError
 from ._common import (
     DataRows,
+    DealGroups,
     LoadResult,
     RowProblem,
     Source,
@@ -130,10 +131,6 @@ def read_events_csv(
     mode = check_errors(errors)
     zone = resolve_zone(timezone)
     cols = _columns(columns)
-    pending: dict[str, _Pending] = {}
-    rejects: list[LoadError] = []
-    bad: dict[str, int] = {}
-    rows_rejected = 0
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         names = next(reader, None)
@@ -148,6 +145,8 @@ def read_events_csv(
         pick = _picker([i for _, i in present])
         money_cache: dict[tuple[str, str], Money] = {}
         width = len(names)
+        groups: DealGroups[_Pending] = DealGroups(mode, name, lambda rows: len(rows.lines))
+        pending = groups.pending
         data = DataRows(reader, progress)
         for line, row in data:
             deal_id = ""
@@ -160,8 +159,7 @@ def read_events_csv(
                 deal_id = values.get("deal_id", "")
                 if not deal_id:
                     raise RowProblem("the deal id is empty", cols["deal_id"], "")
-                if deal_id in bad:
-                    bad[deal_id] += 1
+                if groups.skip(deal_id):
                     continue
                 _add_row(
                     pending,
@@ -175,33 +173,9 @@ def read_events_csv(
                     money_cache,
                 )
             except RowProblem as problem:
-                error = problem.at(name, line)
-                if mode == "raise":
-                    raise error from None
-                rejects.append(error)
-                rows_rejected += 1
-                if deal_id:
-                    dropped = pending.pop(deal_id, None)
-                    rows_rejected += 0 if dropped is None else len(dropped.lines)
-                    bad[deal_id] = bad.get(deal_id, 0)
-        rows_rejected += sum(bad.values())
-        deals: list[Deal] = []
-        for deal_id, rows in pending.items():
-            try:
-                deals.append(_build(pipeline, deal_id, rows))
-            except LoadError as error:
-                error = LoadError(
-                    error.reason,
-                    file=name,
-                    line=error.line,
-                    column=cols["stage"],
-                    value=error.value,
-                )
-                if mode == "raise":
-                    raise error from None
-                rejects.append(error)
-                rows_rejected += len(rows.lines)
-    return LoadResult(tuple(deals), tuple(rejects), data.read, rows_rejected, name)
+                groups.reject(problem, line, deal_id)
+        deals = groups.build(lambda deal_id, rows: _build(pipeline, deal_id, rows), cols["stage"])
+    return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
 
 
 def _add_row(

@@ -17,6 +17,7 @@ from .._stage import Outcome, Stage
 from ..exceptions import LoadError, TransitionError, UnknownStageError
 from ._common import (
     DataRows,
+    DealGroups,
     LoadResult,
     RowProblem,
     Source,
@@ -185,10 +186,6 @@ def read_salesforce_history(
         raise ValueError(msg)
     cols = _columns(columns)
     stages = _Stages(pipeline, stage_map)
-    pending: dict[str, list[_Save]] = {}
-    bad: dict[str, int] = {}
-    rejects: list[LoadError] = []
-    rows_rejected = 0
     with open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         first = next(reader, None)
@@ -199,6 +196,8 @@ def read_salesforce_history(
         index = {n: i for i, n in enumerate(names)}
         pos = {f: index[c] for f, c in cols.items() if c is not None and c in index}
         width = len(names)
+        groups: DealGroups[list[_Save]] = DealGroups(mode, name, len)
+        pending = groups.pending
         data = DataRows(reader, progress)
         for line, row in data:
             deal_id = ""
@@ -209,8 +208,7 @@ def read_salesforce_history(
                 deal_id = values["deal_id"]
                 if not deal_id:
                     raise RowProblem("the opportunity id is empty", cols["deal_id"], "")
-                if deal_id in bad:
-                    bad[deal_id] += 1
+                if groups.skip(deal_id):
                     continue
                 if _flag(values.get("deleted", ""), cols["deleted"], default=False):
                     if deleted == "skip":
@@ -220,32 +218,9 @@ def read_salesforce_history(
                 save = _save(values, cols, line, stages, timestamp_format, zone, currency)
                 pending.setdefault(deal_id, []).append(save)
             except RowProblem as problem:
-                error = problem.at(name, line)
-                if mode == "raise":
-                    raise error from None
-                rejects.append(error)
-                rows_rejected += 1
-                if deal_id:
-                    rows_rejected += len(pending.pop(deal_id, ()))
-                    bad.setdefault(deal_id, 0)
-        rows_rejected += sum(bad.values())
-        deals: list[Deal] = []
-        for deal_id, saves in pending.items():
-            try:
-                deals.append(_build(pipeline, deal_id, saves))
-            except LoadError as refused:
-                error = LoadError(
-                    refused.reason,
-                    file=name,
-                    line=refused.line,
-                    column=cols["stage"],
-                    value=refused.value,
-                )
-                if mode == "raise":
-                    raise error from None
-                rejects.append(error)
-                rows_rejected += len(saves)
-    return LoadResult(tuple(deals), tuple(rejects), data.read, rows_rejected, name)
+                groups.reject(problem, line, deal_id)
+        deals = groups.build(lambda deal_id, saves: _build(pipeline, deal_id, saves), cols["stage"])
+    return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
 
 
 def _save(
