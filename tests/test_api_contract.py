@@ -64,6 +64,8 @@ class TestNames:
             "LoadError",
             "MissingDependencyError",
             "Money",
+            "MoveKind",
+            "MoveTable",
             "NotSerializableError",
             "Outcome",
             "Pipeline",

@@ -334,7 +334,7 @@ class TestErrors:
 
     def test_close_before_engaged(self, maven: sf.Pipeline) -> None:
         """A close date before the last stage entry breaks the time order."""
-        with pytest.raises(LoadError, match="before the previous stage change"):
+        with pytest.raises(LoadError, match="before the deal's last stage change"):
             load(maven, "A,Won,,2026-01-05,2026-01-02,,,,")
 
     def test_later_stage_dated(self, maven: sf.Pipeline) -> None:

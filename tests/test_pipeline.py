@@ -94,10 +94,12 @@ class TestValidation:
         assert info.value.stages == ("won",)
 
     def test_lose_from_naming_an_unknown_stage(self) -> None:
-        """lose_from naming a stage the pipeline lacks is refused."""
+        """lose_from naming a stage the pipeline lacks is refused, with what follows from it."""
         with pytest.raises(InvalidPipelineError) as info:
             Pipeline("p", ["a", WON, LOST], lose_from=["zzz"])
-        assert info.value.stages == ("zzz",)
+        # No open stage may lose, so the lost stage is unreachable too: both are reported.
+        assert info.value.rules == ("lose_from", "reachable")
+        assert info.value.stages == ("zzz", "lost")
 
     def test_empty_lose_from_leaves_lost_unreachable(self) -> None:
         """With lose_from=() a lost stage cannot be reached, and is named."""
@@ -499,7 +501,7 @@ class TestCheck:
             StageChange("Prospecting", utc_day(2)),
             StageChange("Lead generation", utc_day(1)),
         ]
-        with pytest.raises(TransitionError, match="before the previous stage change") as info:
+        with pytest.raises(TransitionError, match="before the deal's last stage change") as info:
             sf.Deal.from_history(b2b, "H", history)
         assert len(info.value.reasons) == 1
 

@@ -7,6 +7,7 @@ from ._deal import Deal
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
+from ._moves import MoveKind, MoveTable
 from ._pipeline import Pipeline, Verdict
 from ._report import Report, report
 from ._stage import Outcome, Stage
@@ -36,6 +37,8 @@ __all__ = [
     "LoadError",
     "MissingDependencyError",
     "Money",
+    "MoveKind",
+    "MoveTable",
     "NotSerializableError",
     "Outcome",
     "Pipeline",

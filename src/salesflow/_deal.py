@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import attrs
 
 from ._checks import aware, optional_text, text
-from ._deal_info import _NO_INFO, _Info
+from ._deal_info import NO_INFO, DealInfo, EventMeta, Metas
 from ._money import Money
 from ._stage import Stage
 from ._stage_change import StageChange
@@ -19,10 +19,7 @@ from .exceptions import TransitionError
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
 
-__all__ = ["Deal", "StageChange"]
-
-_Meta = tuple[str | None, str | None, str | None]
-
+__all__ = ["Deal", "StageChange", "assemble", "info_of", "metas_of", "open_deal", "prefix"]
 
 _new = object.__new__
 _set = object.__setattr__
@@ -56,8 +53,8 @@ class Deal:
     pipeline: Pipeline
     _stages: tuple[str, ...]
     _times: tuple[datetime, ...]
-    _meta: tuple[_Meta | None, ...] | None
-    _info: _Info = attrs.field(repr=False)
+    _meta: Metas
+    _info: DealInfo = attrs.field(repr=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         msg = (
@@ -67,92 +64,6 @@ class Deal:
         raise TypeError(msg)
 
     # ---------------------------------------------------------- construction
-
-    @classmethod
-    def _make(
-        cls,
-        pipeline: Pipeline,
-        like: Deal,
-        stages: tuple[str, ...],
-        times: tuple[datetime, ...],
-        meta: tuple[_Meta | None, ...] | None,
-        info: _Info | None = None,
-    ) -> Deal:
-        # No validation: the caller has checked everything.
-        return cls._raw(
-            pipeline, like.id, stages, times, meta, like._info if info is None else info
-        )
-
-    @classmethod
-    def _raw(
-        cls,
-        pipeline: Pipeline,
-        id: str,
-        stages: tuple[str, ...],
-        times: tuple[datetime, ...],
-        meta: tuple[_Meta | None, ...] | None,
-        info: _Info,
-    ) -> Deal:
-        deal = _new(cls)
-        _set(deal, "id", id)
-        _set(deal, "pipeline", pipeline)
-        _set(deal, "_stages", stages)
-        _set(deal, "_times", times)
-        _set(deal, "_meta", meta)
-        _set(deal, "_info", info)
-        return deal
-
-    @classmethod
-    def _open(
-        cls,
-        pipeline: Pipeline,
-        id: str,
-        at: datetime,
-        value: Money | None,
-        owner: str | None,
-        source: str | None,
-        stage: Stage | str | None,
-        attributes: Mapping[str, Any] | None,
-        actor: str | None = None,
-        note: str | None = None,
-        *,
-        touchpoints: Iterable[Touchpoint] = (),
-        lead_id: str | None = None,
-        lead_created_at: datetime | None = None,
-    ) -> Deal:
-        if type(id) is not str or not id.strip():
-            text("Deal id", id)
-        if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
-            aware("at", at)
-        start = pipeline._by_outcome[0][0] if stage is None else pipeline.stage(stage)
-        if not start.is_open:
-            msg = f"Cannot open deal {id!r} in {start.key!r}: deals open in an open stage."
-            raise TransitionError(
-                msg,
-                deal_id=id,
-                source=None,
-                target=start.key,
-                reasons=[msg],
-                allowed=[s.key for s in pipeline.open_stages],
-            )
-        if (
-            value is None
-            and owner is None
-            and source is None
-            and not touchpoints
-            and attributes is None
-            and lead_id is None
-            and lead_created_at is None
-        ):
-            info = _NO_INFO  # deals with nothing but a history share one record
-        else:
-            info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
-        meta = (
-            None
-            if actor is None and note is None
-            else ((optional_text("actor", actor), None, optional_text("note", note)),)
-        )
-        return cls._raw(pipeline, id, (start.key,), (at,), meta, info)
 
     @classmethod
     def from_history(
@@ -190,17 +101,26 @@ class Deal:
             if not isinstance(event, StageChange):
                 msg = f"Deal history must hold StageChange values, got {event!r}."
                 raise TypeError(msg)
-        stages = tuple(pipeline._key(e.stage) for e in events)
+        stages = tuple(pipeline.key(e.stage) for e in events)
         times = tuple(e.at for e in events)
         metas = tuple(
             None
             if e.actor is None and e.reason is None and e.note is None
-            else (e.actor, e.reason, e.note)
+            else EventMeta(e.actor, e.reason, e.note)
             for e in events
         )
-        meta = metas if any(m is not None for m in metas) else None
-        info = _Info(value, owner, source, touchpoints, attributes, lead_id, lead_created_at)
-        deal = cls._raw(pipeline, id, stages, times, meta, info)
+        info = DealInfo(
+            value=value,
+            owner=owner,
+            source=source,
+            touchpoints=touchpoints,
+            attributes=attributes,
+            lead_id=lead_id,
+            lead_created_at=lead_created_at,
+        )
+        deal = assemble(
+            pipeline, id, stages, times, metas if any(m is not None for m in metas) else None, info
+        )
         pipeline.check(deal, guards=guards)
         return deal
 
@@ -248,7 +168,7 @@ class Deal:
         return tuple(
             StageChange(s, t)
             if m is None
-            else StageChange(s, t, actor=m[0], reason=m[1], note=m[2])
+            else StageChange(s, t, actor=m.actor, reason=m.reason, note=m.note)
             for s, t, m in zip(self._stages, self._times, meta, strict=True)
         )
 
@@ -308,7 +228,7 @@ class Deal:
         if not self.stage.is_lost or self._meta is None:
             return None
         last = self._meta[-1]
-        return None if last is None else last[1]
+        return None if last is None else last.reason
 
     def age(self, as_of: datetime) -> timedelta:
         """Time from creation to *as_of* (or to closing, if it closed before), in UTC."""
@@ -352,15 +272,8 @@ class Deal:
             optional_text("actor", actor)
             optional_text("reason", reason)
             optional_text("note", note)
-            meta = (self._meta or (None,) * len(stages)) + ((actor, reason, note),)
-        deal = _new(Deal)
-        _set(deal, "id", self.id)
-        _set(deal, "pipeline", pipeline)
-        _set(deal, "_stages", (*stages, target))
-        _set(deal, "_times", (*times, at))
-        _set(deal, "_meta", meta)
-        _set(deal, "_info", self._info)
-        return deal
+            meta = (*(self._meta or (None,) * len(stages)), EventMeta(actor, reason, note))
+        return assemble(pipeline, self.id, (*stages, target), (*times, at), meta, self._info)
 
     def advance(self, *, at: datetime, actor: str | None = None, note: str | None = None) -> Deal:
         """Move to the next open stage; from the last open stage, win the deal.
@@ -385,14 +298,7 @@ class Deal:
             and actor is None
             and note is None
         ):
-            deal = _new(Deal)
-            _set(deal, "id", self.id)
-            _set(deal, "pipeline", pipeline)
-            _set(deal, "_stages", (*stages, nxt))
-            _set(deal, "_times", (*times, at))
-            _set(deal, "_meta", None)
-            _set(deal, "_info", self._info)
-            return deal
+            return assemble(pipeline, self.id, (*stages, nxt), (*times, at), None, self._info)
         return self._move(nxt, at, actor, None, note)
 
     def move_to(
@@ -411,7 +317,7 @@ class Deal:
             TransitionError: A rule refuses the move; ``.reasons`` lists every
                 reason and ``.allowed`` the stages that are allowed.
         """
-        return self._move(self.pipeline._key(target), at, actor, reason, note)
+        return self._move(self.pipeline.key(target), at, actor, reason, note)
 
     def win(
         self,
@@ -476,7 +382,7 @@ class Deal:
                 or *to* is not an open stage.
         """
         if to is not None:
-            target = self.pipeline._key(to)
+            target = self.pipeline.key(to)
         else:
             target = next(
                 (s for s in reversed(self._stages) if self.pipeline._by_key[s].is_open),
@@ -513,7 +419,7 @@ class Deal:
             msg = f"Deal.log() takes a Touchpoint, got {touchpoint!r}."
             raise TypeError(msg)
         info = attrs.evolve(self._info, touchpoints=(*self._info.touchpoints, touchpoint))
-        return Deal._make(self.pipeline, self, self._stages, self._times, self._meta, info)
+        return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
     def replace(self, **changes: Any) -> Deal:
         """A copy with other values for ``value``, ``owner``, ``source``,
@@ -528,7 +434,7 @@ class Deal:
             msg = f"Deal.replace() cannot change {', '.join(unknown)}; it changes {', '.join(sorted(allowed))}."
             raise TypeError(msg)
         info = attrs.evolve(self._info, **changes)
-        return Deal._make(self.pipeline, self, self._stages, self._times, self._meta, info)
+        return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
     def as_of(self, at: datetime) -> Deal | None:
         """The deal as it was at *at*: later stage changes dropped; ``None`` if it
@@ -546,7 +452,7 @@ class Deal:
         if any(t.at > at for t in info.touchpoints):
             info = attrs.evolve(info, touchpoints=[t for t in info.touchpoints if t.at <= at])
         meta = None if self._meta is None else self._meta[:n]
-        return Deal._make(self.pipeline, self, self._stages[:n], times[:n], meta, info)
+        return assemble(self.pipeline, self.id, self._stages[:n], times[:n], meta, info)
 
     # ---------------------------------------------------------- records
 
@@ -608,3 +514,120 @@ class Deal:
         from ._render import deal_html
 
         return deal_html(self)
+
+
+# ------------------------------------------------------------ the model's interface
+#
+# The functions below are how the rest of the package builds and reads deals.
+# No module outside the model touches a Deal's private fields.
+
+
+def assemble(
+    pipeline: Pipeline,
+    id: str,
+    stages: tuple[str, ...],
+    times: tuple[datetime, ...],
+    metas: Metas,
+    info: DealInfo,
+) -> Deal:
+    """Put a :class:`Deal` together from checked parts: the one place a deal is made.
+
+    This is the trusted constructor: it checks nothing. The caller vouches
+    that *id* is a non-empty string, *stages* are keys of *pipeline*, *times*
+    are aware and as long as *stages*, *metas* (if not ``None``) is as long
+    too, and the history obeys the pipeline's rules (or calls
+    :meth:`Pipeline.check` on the result). Loaders reach it through the
+    intake builder in :mod:`salesflow.io`; everything else uses
+    :meth:`Pipeline.open_deal`, the deal's moves or :meth:`Deal.from_history`.
+    """
+    deal = _new(Deal)
+    _set(deal, "id", id)
+    _set(deal, "pipeline", pipeline)
+    _set(deal, "_stages", stages)
+    _set(deal, "_times", times)
+    _set(deal, "_meta", metas)
+    _set(deal, "_info", info)
+    return deal
+
+
+def prefix(deal: Deal, n: int) -> Deal:
+    """*deal* as it was after its first *n* stage changes (``n >= 1``)."""
+    metas = deal._meta
+    return assemble(
+        deal.pipeline,
+        deal.id,
+        deal._stages[:n],
+        deal._times[:n],
+        None if metas is None else metas[:n],
+        deal._info,
+    )
+
+
+def info_of(deal: Deal) -> DealInfo:
+    """The deal's :class:`DealInfo` record (shared with its other versions)."""
+    return deal._info
+
+
+def metas_of(deal: Deal) -> Metas:
+    """Per stage change, its :class:`EventMeta` or ``None``; ``None`` when no event has any."""
+    return deal._meta
+
+
+def open_deal(
+    pipeline: Pipeline,
+    id: str,
+    *,
+    at: datetime,
+    value: Money | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    stage: Stage | str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+    note: str | None = None,
+    touchpoints: Iterable[Touchpoint] = (),
+    lead_id: str | None = None,
+    lead_created_at: datetime | None = None,
+) -> Deal:
+    """Open a deal, checking every field: :meth:`Pipeline.open_deal` and :meth:`Lead.convert`."""
+    if type(id) is not str or not id.strip():
+        text("Deal id", id)
+    if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
+        aware("at", at)
+    start = pipeline.table.open_stages[0] if stage is None else pipeline.stage(stage)
+    if not start.is_open:
+        msg = f"Cannot open deal {id!r} in {start.key!r}: deals open in an open stage."
+        raise TransitionError(
+            msg,
+            deal_id=id,
+            source=None,
+            target=start.key,
+            reasons=[msg],
+            allowed=[s.key for s in pipeline.open_stages],
+        )
+    if (
+        value is None
+        and owner is None
+        and source is None
+        and not touchpoints
+        and attributes is None
+        and lead_id is None
+        and lead_created_at is None
+    ):
+        info = NO_INFO  # deals with nothing but a history share one record
+    else:
+        info = DealInfo(
+            value=value,
+            owner=owner,
+            source=source,
+            touchpoints=touchpoints,
+            attributes=attributes,
+            lead_id=lead_id,
+            lead_created_at=lead_created_at,
+        )
+    metas = (
+        None
+        if actor is None and note is None
+        else (EventMeta(optional_text("actor", actor), None, optional_text("note", note)),)
+    )
+    return assemble(pipeline, id, (start.key,), (at,), metas, info)

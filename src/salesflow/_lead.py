@@ -224,18 +224,18 @@ class Lead:
             TransitionError: The lead is disqualified or already converted, or
                 *at* is before its last status change.
         """
-        from ._deal import Deal
+        from ._deal import open_deal
 
         self._check(self.history[-1], LeadStatus.CONVERTED, aware("at", at))
-        return Deal._open(
+        return open_deal(
             pipeline,
             self.id if deal_id is None else deal_id,
-            at,
-            value,
-            self.owner if owner is None else owner,
-            self.source if source is None else source,
-            stage,
-            attributes,
+            at=at,
+            value=value,
+            owner=self.owner if owner is None else owner,
+            source=self.source if source is None else source,
+            stage=stage,
+            attributes=attributes,
             touchpoints=self.touchpoints,
             lead_id=self.id,
             lead_created_at=self.created_at,

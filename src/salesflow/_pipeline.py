@@ -1,4 +1,14 @@
-"""The pipeline: an immutable, validated state machine shared by its deals."""
+"""The pipeline: an immutable, validated state machine shared by its deals.
+
+The model is this module and :mod:`salesflow._deal`: the rules live in the
+pipeline and the deal asks it. They share three private lookups, on purpose
+and nowhere else: a deal reads ``pipeline._by_key``, ``_next`` and ``_free``
+(aliases of :attr:`Pipeline.table`'s fields) on its hot paths, and the
+pipeline builds deals only through :mod:`salesflow._deal`'s functions
+(:func:`~salesflow._deal.assemble`, :func:`~salesflow._deal.prefix`,
+:func:`~salesflow._deal.open_deal`). Every other module reads the public
+:attr:`Pipeline.table` and the deal's public fields.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +20,17 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._checks import aware, is_text, text
-from ._deal import Deal
+from ._deal import Deal, open_deal, prefix
 from ._money import Money
+from ._moves import MoveTable, build_table
+from ._rules import move_reasons, reopen_reasons, time_order_reason, validate
 from ._stage import Outcome, Stage
-from .exceptions import InvalidPipelineError, TransitionError, UnknownStageError
+from .exceptions import TransitionError, UnknownStageError
 
 if TYPE_CHECKING:
     from .typing import Guard
 
 __all__ = ["Pipeline", "Verdict"]
-
-# Moves between two stages, classified once when the pipeline is built.
-_NEXT, _SKIP, _BACK, _SAME, _WIN, _LOSE, _TERMINAL, _LOSE_BLOCKED = range(8)
 
 
 @attrs.frozen
@@ -91,11 +100,16 @@ class Pipeline:
             (the default) means all of them.
         guards: Callables ``(deal, target, at) -> str | None`` asked before
             every move; see :class:`salesflow.typing.Guard`.
+        table: The :class:`~salesflow.MoveTable` derived from the stages and
+            rules: lookups by key, ranks, next stages and the kind of every
+            move. Read-only; it is how metrics and loaders read the pipeline.
 
     Raises:
         InvalidPipelineError: No open or no won stage, duplicate keys or
-            names, a stage that cannot be reached, or a guard naming an
-            unknown stage. ``.stages`` names the offending stages.
+            names, a stage that cannot be reached or left, ``lose_from``
+            naming a stage that is not open, or a guard naming an unknown
+            stage. Every broken rule is reported at once: ``.problems`` has
+            one sentence per rule and ``.stages`` names the offending stages.
 
     Examples:
         >>> from salesflow import Pipeline
@@ -114,132 +128,25 @@ class Pipeline:
     lose_from: tuple[str, ...] | None = attrs.field(default=None, kw_only=True, converter=_to_keys)
     guards: tuple[Guard, ...] = attrs.field(default=(), kw_only=True, converter=_to_guards)
 
-    # Derived once, never compared: lookups by key, ranks, and the move table.
+    # Derived once, never compared. The table is the interface other modules
+    # read; the private aliases keep the model's own hot paths one lookup away.
+    table: MoveTable = attrs.field(init=False, eq=False, repr=False)
     _by_key: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
-    _by_outcome: tuple[tuple[Stage, ...], ...] = attrs.field(init=False, eq=False, repr=False)
-    _open_keys: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
-    _by_name: dict[str, Stage] = attrs.field(init=False, eq=False, repr=False)
-    _rank: dict[str, int | None] = attrs.field(init=False, eq=False, repr=False)
     _next: dict[str, str] = attrs.field(init=False, eq=False, repr=False)
-    _moves: dict[tuple[str, str], int] = attrs.field(init=False, eq=False, repr=False)
     _free: frozenset[tuple[str, str]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        self._validate_stages()
-        set_ = object.__setattr__
-        open_keys = [s.key for s in self.stages if s.is_open]
-        won_keys = [s.key for s in self.stages if s.is_won]
-        rank: dict[str, int | None] = {k: i for i, k in enumerate(open_keys)}
-        rank.update((k, len(open_keys)) for k in won_keys)
-        rank.update((s.key, None) for s in self.stages if s.is_lost)
-        nxt = dict(zip(open_keys, [*open_keys[1:], won_keys[0]], strict=True))
-        set_(self, "_by_key", {s.key: s for s in self.stages})
-        set_(
-            self,
-            "_by_outcome",
-            tuple(
-                tuple(s for s in self.stages if s.outcome is o)
-                for o in (Outcome.OPEN, Outcome.WON, Outcome.LOST)
-            ),
+        table = build_table(
+            self.stages,
+            allow_skip=self.allow_skip,
+            allow_backward=self.allow_backward,
+            lose_from=self.lose_from,
         )
-        set_(self, "_by_name", {s.name: s for s in self.stages})
-        set_(self, "_rank", rank)
-        set_(self, "_open_keys", frozenset(open_keys))
-        set_(self, "_next", nxt)
-        lose_from = set(open_keys if self.lose_from is None else self.lose_from)
-        moves: dict[tuple[str, str], int] = {}
-        for src in self.stages:
-            for dst in self.stages:
-                moves[src.key, dst.key] = self._classify(src, dst, rank, lose_from)
-        set_(self, "_moves", moves)
-        allowed = {_NEXT, _WIN, _LOSE}
-        allowed |= {_SKIP} if self.allow_skip else set()
-        allowed |= {_BACK} if self.allow_backward else set()
-        set_(self, "_free", frozenset(pair for pair, kind in moves.items() if kind in allowed))
-        self._validate_graph(open_keys, lose_from)
-        for guard in self.guards:
-            check = getattr(guard, "check_pipeline", None)
-            if check is not None:
-                try:
-                    check(self)
-                except UnknownStageError as exc:
-                    msg = f"Pipeline {self.name!r} has a guard {guard!r} for an unknown stage."
-                    raise InvalidPipelineError(msg, stages=(str(exc.stage),)) from exc
-
-    @staticmethod
-    def _classify(
-        src: Stage, dst: Stage, rank: Mapping[str, int | None], lose_from: set[str]
-    ) -> int:
-        if src.key == dst.key:
-            return _SAME
-        if src.is_terminal:
-            return _TERMINAL
-        if dst.is_won:
-            return _WIN
-        if dst.is_lost:
-            return _LOSE if src.key in lose_from else _LOSE_BLOCKED
-        step = rank[dst.key] - rank[src.key]  # type: ignore[operator]
-        return _NEXT if step == 1 else _SKIP if step > 1 else _BACK
-
-    def _validate_stages(self) -> None:
-        name = self.name
-        if not self.stages:
-            msg = f"Pipeline {name!r} has no stages; give at least one open and one won stage."
-            raise InvalidPipelineError(msg)
-        for attr in ("key", "name"):
-            values = [getattr(s, attr) for s in self.stages]
-            dupes = sorted({v for v in values if values.count(v) > 1})
-            if dupes:
-                msg = (
-                    f"Pipeline {name!r} has duplicate stage {attr}s: {', '.join(map(repr, dupes))}."
-                )
-                # .stages holds keys: for duplicate names, the keys of the stages sharing them.
-                offending = (
-                    dupes if attr == "key" else [s.key for s in self.stages if s.name in dupes]
-                )
-                raise InvalidPipelineError(msg, stages=offending)
-        keys = {s.key for s in self.stages}
-        clash = [s.key for s in self.stages if s.name in keys and s.name != s.key]
-        if clash:
-            msg = (
-                f"Pipeline {name!r} has stages whose name is another stage's key: "
-                f"{', '.join(map(repr, clash))}; lookups by name would be ambiguous."
-            )
-            raise InvalidPipelineError(msg, stages=clash)
-        if not any(s.is_open for s in self.stages):
-            msg = f"Pipeline {name!r} has no open stage; deals need somewhere to start."
-            raise InvalidPipelineError(msg, stages=[s.key for s in self.stages])
-        if not any(s.is_won for s in self.stages):
-            msg = f"Pipeline {name!r} has no won stage; add a Stage(..., outcome='won')."
-            raise InvalidPipelineError(msg, stages=[s.key for s in self.stages])
-        if self.lose_from is not None:
-            bad = [k for k in self.lose_from if k not in keys or not self._stage_by_key(k).is_open]
-            if bad:
-                msg = f"Pipeline {name!r} lose_from names stages that are not open stages: {bad!r}."
-                raise InvalidPipelineError(msg, stages=bad)
-
-    def _stage_by_key(self, key: str) -> Stage:
-        return next(s for s in self.stages if s.key == key)
-
-    def _validate_graph(self, open_keys: list[str], lose_from: set[str]) -> None:
-        # Deals may open in any open stage, so reachability starts from all of them.
-        edges: dict[str, set[str]] = {s.key: set() for s in self.stages}
-        for src, dst in self._free:
-            edges[src].add(dst)
-        seen = set(open_keys)
-        todo = list(open_keys)
-        while todo:
-            for dst in edges[todo.pop()] - seen:
-                seen.add(dst)
-                todo.append(dst)
-        unreachable = [s.key for s in self.stages if s.key not in seen]
-        if unreachable:
-            why = " (lose_from is empty)" if not lose_from else ""
-            msg = (
-                f"Pipeline {self.name!r} has stages no deal can reach{why}: "
-                f"{', '.join(map(repr, unreachable))}."
-            )
-            raise InvalidPipelineError(msg, stages=unreachable)
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "_by_key", table.by_key)
+        object.__setattr__(self, "_next", table.next)
+        object.__setattr__(self, "_free", table.free)
+        validate(self)
 
     # ----------------------------------------------------------------- lookups
 
@@ -303,17 +210,17 @@ class Pipeline:
     @property
     def open_stages(self) -> tuple[Stage, ...]:
         """The open stages, in order."""
-        return self._by_outcome[0]
+        return self.table.open_stages
 
     @property
     def won_stages(self) -> tuple[Stage, ...]:
         """The won stages, in order."""
-        return self._by_outcome[1]
+        return self.table.won_stages
 
     @property
     def lost_stages(self) -> tuple[Stage, ...]:
         """The lost stages, in order."""
-        return self._by_outcome[2]
+        return self.table.lost_stages
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -332,12 +239,22 @@ class Pipeline:
             if found == ref:
                 return found
         else:
-            found = self._by_key.get(ref) or self._by_name.get(ref)
+            found = self._by_key.get(ref) or self.table.by_name.get(ref)
             if found is not None:
                 return found
         raise UnknownStageError(ref, pipeline=self.name, known=self.keys)
 
-    def _key(self, ref: Stage | str) -> str:
+    def key(self, ref: Stage | str) -> str:
+        """The key of the stage *ref* names: a key, a display name, or a ``Stage``.
+
+        Raises:
+            UnknownStageError: No stage has that key or name.
+
+        Examples:
+            >>> from salesflow import Pipeline
+            >>> Pipeline.linear("Sales", ["Lead", "Demo"]).key("Closed won")
+            'Closed won'
+        """
         if type(ref) is str and ref in self._by_key:
             return ref
         return self.stage(ref).key
@@ -345,18 +262,18 @@ class Pipeline:
     def __contains__(self, ref: object) -> bool:
         if isinstance(ref, Stage):
             return self._by_key.get(ref.key) == ref
-        return ref in self._by_key or ref in self._by_name
+        return ref in self._by_key or ref in self.table.by_name
 
     def rank(self, ref: Stage | str) -> int | None:
         """A stage's place in the progression: 0, 1, … for open stages in order;
         one past the last open stage for every won stage; ``None`` for lost
         stages, which are not progress."""
-        return self._rank[self._key(ref)]
+        return self.table.rank[self.key(ref)]
 
     def next_stage(self, ref: Stage | str) -> Stage | None:
         """The stage that :meth:`Deal.advance` moves to from *ref* (``None`` from
         a terminal stage)."""
-        key = self._next.get(self._key(ref))
+        key = self._next.get(self.key(ref))
         return None if key is None else self._by_key[key]
 
     def probability(self, ref: Stage | str) -> float | None:
@@ -365,54 +282,31 @@ class Pipeline:
 
     # ------------------------------------------------------------- the rules
 
-    def _structural(self, source: str, target: str) -> list[str]:
-        kind = self._moves[source, target]
-        if (source, target) in self._free:
-            return []
-        if kind == _SAME:
-            return [f"it is already in {target!r}"]
-        if kind == _TERMINAL:
-            return [f"{source!r} is a terminal stage; use reopen() first"]
-        if kind == _SKIP:
-            # Both are open stages, so both ranks are ints.
-            low, high = self._rank[source] or 0, self._rank[target] or 0
-            skipped = [k for k, r in self._rank.items() if r is not None and low < r < high]
-            return [
-                f"it would skip {', '.join(map(repr, skipped))}; the pipeline does not allow skips"
-            ]
-        if kind == _BACK:
-            return ["the pipeline does not allow moving back"]
-        return [f"the pipeline does not allow losing a deal from {source!r}"]
-
     def _reasons(
-        self, deal: Deal, target: Stage, at: datetime | None, *, reopen: bool = False
+        self,
+        deal: Deal,
+        target: Stage,
+        at: datetime | None,
+        *,
+        reopen: bool = False,
+        guards: bool = True,
     ) -> list[str]:
-        source = deal._stages[-1]
+        source = deal.stage_keys[-1]
         if reopen:
-            reasons = self._reopen_reasons(source, target)
+            reasons = reopen_reasons(self.table, source, target, allow_reopen=self.allow_reopen)
         else:
-            reasons = self._structural(source, target.key)
-        last = deal._times[-1]
+            reasons = move_reasons(self.table, source, target.key)
+        last = deal.stage_times[-1]
         if at is None:
             at = last
-        elif at < last:
-            reasons.append(
-                f"{at.isoformat()} is before the deal's last stage change at {last.isoformat()}"
-            )
-        for guard in self.guards:
-            why = guard(deal, target, at)
-            if why:
-                reasons.append(why)
-        return reasons
-
-    def _reopen_reasons(self, source: str, target: Stage) -> list[str]:
-        reasons = []
-        if not self._by_key[source].is_terminal:
-            reasons.append(f"it is still open in {source!r}; reopen() applies to closed deals")
-        elif not self.allow_reopen:
-            reasons.append("the pipeline does not allow reopening closed deals")
-        if not target.is_open:
-            reasons.append(f"{target.key!r} is not an open stage")
+        late = time_order_reason(at, last)
+        if late:
+            reasons.append(late)
+        if guards:
+            for guard in self.guards:
+                why = guard(deal, target, at)
+                if why:
+                    reasons.append(why)
         return reasons
 
     def can_move(self, deal: Deal, target: Stage | str, *, at: datetime | None = None) -> Verdict:
@@ -439,7 +333,7 @@ class Pipeline:
     def _refuse(
         self, deal: Deal, target: Stage, reasons: list[str], verb: str = "move"
     ) -> TransitionError:
-        source = deal._stages[-1]
+        source = deal.stage_keys[-1]
         allowed = [s.key for s in self.allowed_targets(deal)]
         # One sentence, as every salesflow error: the reasons, then the way out.
         options = f"; it may move to {', '.join(map(repr, allowed))}" if allowed else ""
@@ -475,43 +369,25 @@ class Pipeline:
         Raises:
             TransitionError: An event breaks a rule; ``.reasons`` says which.
         """
+        stages, times = deal.stage_keys, deal.stage_times
         if deal.pipeline is not self and deal.pipeline != self:
             msg = f"Deal {deal.id!r} belongs to pipeline {deal.pipeline.name!r}, not {self.name!r}."
             raise TransitionError(
-                msg, deal_id=deal.id, source=None, target=deal._stages[0], reasons=[msg]
+                msg, deal_id=deal.id, source=None, target=stages[0], reasons=[msg]
             )
-        stages, times = deal._stages, deal._times
         if not guards and self._replays_cleanly(stages, times):
             return
-        first = self._by_key.get(deal._stages[0])
+        first = self._by_key.get(stages[0])
         if first is None or not first.is_open:
-            msg = f"Deal {deal.id!r} starts in {deal._stages[0]!r}, which is not an open stage."
+            msg = f"Deal {deal.id!r} starts in {stages[0]!r}, which is not an open stage."
             raise TransitionError(
-                msg, deal_id=deal.id, source=None, target=deal._stages[0], reasons=[msg], event=0
+                msg, deal_id=deal.id, source=None, target=stages[0], reasons=[msg], event=0
             )
-        for i in range(1, len(deal._stages)):
-            before = Deal._make(
-                self,
-                deal,
-                deal._stages[:i],
-                deal._times[:i],
-                None if deal._meta is None else deal._meta[:i],
-            )
-            target = self._by_key[deal._stages[i]]
-            at = deal._times[i]
+        for i in range(1, len(stages)):
+            before = prefix(deal, i)
+            target = self._by_key[stages[i]]
             reopen = before.stage.is_terminal and target.is_open
-            if guards:
-                # _reasons() also checks the time order.
-                reasons = self._reasons(before, target, at, reopen=reopen)
-            else:
-                if reopen:
-                    reasons = self._reopen_reasons(before._stages[-1], target)
-                else:
-                    reasons = self._structural(before._stages[-1], target.key)
-                if at < before._times[-1]:
-                    reasons.append(
-                        f"{at.isoformat()} is before the previous stage change at {before._times[-1].isoformat()}"
-                    )
+            reasons = self._reasons(before, target, times[i], reopen=reopen, guards=guards)
             if reasons:
                 error = self._refuse(before, target, reasons, verb=f"replay event {i} of")
                 error.event = i
@@ -542,7 +418,18 @@ class Pipeline:
             TransitionError: *stage* is not an open stage.
             TypeError, ValueError: A field has the wrong type, or *at* is naive.
         """
-        return Deal._open(self, id, at, value, owner, source, stage, attributes, actor, note)
+        return open_deal(
+            self,
+            id,
+            at=at,
+            value=value,
+            owner=owner,
+            source=source,
+            stage=stage,
+            attributes=attributes,
+            actor=actor,
+            note=note,
+        )
 
     # ------------------------------------------------------------ rendering
 

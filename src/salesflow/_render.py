@@ -31,7 +31,7 @@ def to_mermaid(pipeline: Pipeline) -> str:
         f"    {_node(src.key, ids)} --> {_node(dst.key, ids)}"
         for src in pipeline.open_stages
         for dst in pipeline.stages
-        if (src.key, dst.key) in pipeline._free
+        if (src.key, dst.key) in pipeline.table.free
         and (dst.is_terminal or pipeline.next_stage(src) == dst)
     )
     lines.extend(f"    {_node(s.key, ids)} --> [*]" for s in pipeline.stages if s.is_terminal)

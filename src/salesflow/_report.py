@@ -178,7 +178,7 @@ class ReportAccumulator:
             return
         self.deals += 1
         # Like the open pipeline, opportunities are placed by creation date.
-        if deal.pipeline._by_key[seen[0][-1]].is_open and in_window(seen[1][0], self.between):
+        if deal.pipeline.table.by_key[seen[0][-1]].is_open and in_window(seen[1][0], self.between):
             self.opportunities += 1
         stages, times = seen
         for part in self._parts():

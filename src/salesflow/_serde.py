@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
-from ._deal import Deal
+from ._deal import Deal, info_of
 from ._lead import Lead, StatusChange
 from ._money import Money
 from ._records import DealRecord, PipelineRecord
@@ -204,7 +204,7 @@ def pipeline_from_dict(data: Any, *, extra_guards: tuple[Any, ...] = ()) -> Pipe
 
 
 def deal_to_dict(deal: Deal) -> dict[str, Any]:
-    info = deal._info
+    info = info_of(deal)
     return {
         "schema": SCHEMA_VERSION,
         "id": deal.id,

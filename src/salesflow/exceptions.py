@@ -73,14 +73,28 @@ class UnknownStageError(SalesflowError, KeyError):
 class InvalidPipelineError(SalesflowError, ValueError):
     """A pipeline definition that breaks one of the structural rules.
 
+    Every broken rule is reported at once: the message lists them all.
+
     Attributes:
         stages: The keys of the offending stages (may be empty when the problem
-            is the pipeline as a whole, e.g. no won stage).
+            is the pipeline as a whole, e.g. no stages at all).
+        problems: One sentence per broken rule.
+        rules: The name of each broken rule, in the order of ``problems``
+            (``"has_won"``, ``"unique_keys"``, ``"reachable"`` …).
     """
 
-    def __init__(self, msg: str, *, stages: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        msg: str,
+        *,
+        stages: Sequence[str] = (),
+        problems: Sequence[str] = (),
+        rules: Sequence[str] = (),
+    ) -> None:
         super().__init__(msg)
         self.stages = tuple(stages)
+        self.problems = tuple(problems) or (msg,)
+        self.rules = tuple(rules)
 
 
 class TransitionError(SalesflowError, ValueError):

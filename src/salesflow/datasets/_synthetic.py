@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from .._checks import aware
-from .._deal import Deal
-from .._deal_info import _Info
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
 from .._touchpoint import Touchpoint
@@ -101,7 +101,7 @@ def synthetic(
         at = created
         stages = [open_keys[0]]
         times = [created]
-        meta: list[tuple[str | None, str | None, str | None] | None] = [None]
+        meta: list[EventMeta | None] = [None]
         index = 0
         while True:
             at = at + timedelta(seconds=round(rng.lognormvariate(mu, 0.8)))
@@ -117,7 +117,7 @@ def synthetic(
             elif lost is not None:
                 stages.append(lost)
                 times.append(at)
-                meta.append((None, rng.choice(LOST_REASONS), None))
+                meta.append(EventMeta(None, rng.choice(LOST_REASONS), None))
                 break
             else:
                 continue
@@ -143,11 +143,13 @@ def synthetic(
                     key=lambda t: t.at,
                 )
             )
-        info = _Info(value, rng.choice(OWNERS), rng.choice(SOURCES), touches, None, None, None)
+        info = DealInfo(
+            value=value, owner=rng.choice(OWNERS), source=rng.choice(SOURCES), touchpoints=touches
+        )
         has_meta = any(m is not None for m in meta)
         deal_id = f"D{i + 1:0{max(width, 6)}d}"
         deals.append(
-            Deal._raw(
+            assemble(
                 pipeline,
                 deal_id,
                 tuple(stages),

@@ -7,13 +7,13 @@ from datetime import datetime, tzinfo
 from typing import Literal, NamedTuple
 
 from .._checks import aware
-from .._deal import Deal, _Meta
-from .._deal_info import _Info
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta, Metas, trusted_info
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError
 from ._common import LoadResult, RowProblem, Source, parse_money, resolve_zone, unescape_cell
-from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, new_info, read_rows
+from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = ["DEAL_COLUMNS", "UNDATED_NOTE", "read_deals_csv"]
 
@@ -42,7 +42,7 @@ class _Later(NamedTuple):
 
     deal_id: str
     stage: str
-    info: _Info
+    info: DealInfo
 
 
 class _Rows:
@@ -72,9 +72,10 @@ class _Rows:
         )
         self.i_value, self.i_currency = pos["value"], pos["currency"]
         self.i_owner, self.i_source, self.i_reason = pos["owner"], pos["source"], pos["lost_reason"]
-        by_key = pipeline._by_key
+        by_key = pipeline.table.by_key
         self.dated = [
-            (key, pipeline._rank[key] or 0, index[c], c, by_key[key].is_open) for key, c in dated
+            (key, pipeline.table.rank[key] or 0, index[c], c, by_key[key].is_open)
+            for key, c in dated
         ]
         self.extras = [(name, index[c]) for name, c in extras]
         self.labels = labels
@@ -89,7 +90,7 @@ class _Rows:
         key = self.labels.get(text)
         if key is None:
             try:
-                key = self.pipeline._key(text)
+                key = self.pipeline.key(text)
             except UnknownStageError:
                 msg = f"pipeline {self.pipeline.name!r} has no such stage (map the file's labels with stage_map={{...}})"
                 raise RowProblem(msg, self.cols["stage"], text) from None
@@ -107,7 +108,7 @@ class _Rows:
         if stage_text[:1] == "'":
             stage_text = unescape_cell(stage_text)
         current = self.stage(stage_text)
-        by_key = self.pipeline._by_key
+        by_key = self.pipeline.table.by_key
         is_open = current in self.open_keys
         text = row[self.i_created].strip()
         created = times(text, cols["created_at"] or "") if text else None
@@ -147,14 +148,14 @@ class _Rows:
         attributes = None
         if self.extras:
             attributes = {n: unescape_cell(row[i].strip()) or None for n, i in self.extras}
-        info = new_info(
-            value,
-            (unescape_cell(owner) if owner[:1] == "'" else owner) or None,
-            (unescape_cell(source) if source[:1] == "'" else source) or None,
-            attributes,
+        info = trusted_info(
+            value=value,
+            owner=(unescape_cell(owner) if owner[:1] == "'" else owner) or None,
+            source=(unescape_cell(source) if source[:1] == "'" else source) or None,
+            attributes=attributes,
         )
         # The opening event: creation, else the earliest date the row has.
-        first_meta: _Meta | None = None
+        first_meta: EventMeta | None = None
         if created is not None:
             if entries and entries[0][0] < created:
                 msg = f"the deal entered {entries[0][2]!r} on {entries[0][4]!r}, before it was created"
@@ -174,7 +175,7 @@ class _Rows:
             return _Later(deal_id, current, info)
         elif isinstance(self.undated, datetime):
             stages, stamps = [current], [self.undated]
-            first_meta = (None, None, UNDATED_NOTE)
+            first_meta = EventMeta(None, None, UNDATED_NOTE)
         else:
             msg = "the row has no date at all; pass undated='latest' or a datetime to place such deals in time"
             raise RowProblem(msg, cols["created_at"])
@@ -195,14 +196,14 @@ class _Rows:
             stamps.append(closed[0])
             if by_key[current].is_lost:
                 reason = unescape_cell(row[self.i_reason].strip())
-        meta: tuple[_Meta | None, ...] | None = None
+        meta: Metas = None
         if reason or first_meta is not None:
-            metas: list[_Meta | None] = [None] * len(stages)
+            metas: list[EventMeta | None] = [None] * len(stages)
             metas[0] = first_meta
             if reason:
-                metas[-1] = (None, reason, None)
+                metas[-1] = EventMeta(None, reason, None)
             meta = tuple(metas)
-        deal = Deal._raw(self.pipeline, deal_id, tuple(stages), tuple(stamps), meta, info)
+        deal = assemble(self.pipeline, deal_id, tuple(stages), tuple(stamps), meta, info)
         self.check(deal)
         return deal
 
@@ -223,8 +224,8 @@ class _Rows:
 
     def check(self, deal: Deal) -> None:
         """Replay the history cheaply; on a refusal, let :meth:`Pipeline.check` say why."""
-        free = self.pipeline._free
-        stages, stamps = deal._stages, deal._times
+        free = self.pipeline.table.free
+        stages, stamps = deal.stage_keys, deal.stage_times
         ok = True
         for i in range(1, len(stages)):
             if (stages[i - 1], stages[i]) not in free or stamps[i] < stamps[i - 1]:
@@ -344,9 +345,9 @@ def read_deals_csv(
         raise ValueError(msg)
     if isinstance(undated, datetime):
         aware("undated", undated)
-    labels = {str(k): pipeline._key(v) for k, v in (stage_map or {}).items()}
+    labels = {str(k): pipeline.key(v) for k, v in (stage_map or {}).items()}
     extras = extra_map(extra_columns)
-    dated = [(pipeline._key(k), c) for k, c in (stage_dates or {}).items()]
+    dated = [(pipeline.key(k), c) for k, c in (stage_dates or {}).items()]
     times = TimeCells(timestamp_format, zone)
     deals: list[Deal | _Later] = []
     seen: dict[str, int] = {}
@@ -404,9 +405,9 @@ def _place_undated(
     if latest is None:
         msg = "undated='latest' needs at least one date in the file, and it has none"
         raise LoadError(msg, file=name)
-    meta: tuple[_Meta | None, ...] = ((None, None, UNDATED_NOTE),)
+    meta: Metas = (EventMeta(None, None, UNDATED_NOTE),)
     return [
-        Deal._raw(pipeline, d.deal_id, (d.stage,), (latest,), meta, d.info)
+        assemble(pipeline, d.deal_id, (d.stage,), (latest,), meta, d.info)
         if isinstance(d, _Later)
         else d
         for d in deals

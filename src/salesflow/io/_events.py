@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .._deal import Deal
-from .._deal_info import _Info
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError, UnknownStageError
@@ -73,9 +73,7 @@ class _Pending:
     __slots__ = ("events", "lines", "owner", "source", "value", "value_line")
 
     def __init__(self) -> None:
-        self.events: list[
-            tuple[datetime, int, str, tuple[str | None, str | None, str | None] | None]
-        ] = []
+        self.events: list[tuple[datetime, int, str, EventMeta | None]] = []
         self.lines: list[int] = []
         self.value: Money | None = None
         self.value_line = 0
@@ -191,7 +189,7 @@ def _add_row(
 ) -> None:
     stage_text = values.get("stage", "")
     try:
-        stage = pipeline._key(stage_text)
+        stage = pipeline.key(stage_text)
     except UnknownStageError:
         raise RowProblem(
             f"pipeline {pipeline.name!r} has no such stage", cols["stage"], stage_text
@@ -219,8 +217,11 @@ def _add_row(
     deal = pending.get(values["deal_id"])
     if deal is None:
         deal = pending[values["deal_id"]] = _Pending()
-    meta = (values.get("actor") or None, values.get("reason") or None, values.get("note") or None)
-    deal.events.append((at, line, stage, None if meta == (None, None, None) else meta))
+    actor, reason, note = values.get("actor"), values.get("reason"), values.get("note")
+    meta = (
+        EventMeta(actor or None, reason or None, note or None) if actor or reason or note else None
+    )
+    deal.events.append((at, line, stage, meta))
     deal.lines.append(line)
     # The latest row (by time, then file order) that has a value decides the deal's value.
     if money is not None and (deal.value is None or (at, line) >= deal.events[deal.value_line][:2]):
@@ -237,8 +238,8 @@ def _build(pipeline: Pipeline, deal_id: str, rows: _Pending) -> Deal:
     stages = tuple(e[2] for e in events)
     times = tuple(e[0] for e in events)
     metas = tuple(e[3] for e in events)
-    info = _Info(rows.value, rows.owner, rows.source, (), None, None, None)
-    deal = Deal._raw(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
+    info = DealInfo(value=rows.value, owner=rows.owner, source=rows.source, attributes=None)
+    deal = assemble(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
     try:
         pipeline.check(deal)
     except TransitionError as exc:

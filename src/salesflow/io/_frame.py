@@ -13,7 +13,7 @@ from decimal import Decimal
 from numbers import Integral
 from typing import Any
 
-from .._deal import Deal
+from .._deal import Deal, metas_of
 from .._frames import (
     DecimalMode,
     check_decimal,
@@ -186,8 +186,8 @@ def events_frame(deals: Iterable[Deal], *, decimal: DecimalMode = "object") -> A
     values: list[Deal] = []
     none = (None, None, None)
     for deal in deals:
-        keys, times, meta = deal._stages, deal._times, deal._meta
-        by_key = deal.pipeline._by_key
+        keys, times, meta = deal.stage_keys, deal.stage_times, metas_of(deal)
+        by_key = deal.pipeline.table.by_key
         n = len(keys)
         for i in range(n):
             ids.append(deal.id)

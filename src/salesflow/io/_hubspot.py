@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .._deal import Deal
-from .._deal_info import _Info
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta, Metas
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError, SchemaError, TransitionError
@@ -134,7 +134,6 @@ def _stage_columns(
 
 
 _Event = tuple[datetime, int, str, str | None, str]  # time, rank, stage key, column, cell
-_Meta = tuple[str | None, str | None, str | None]
 
 
 @attrs.define
@@ -220,15 +219,17 @@ class _Rows:
                 reason = "an amount needs a currency: add a currency column or pass currency='USD'"
                 raise RowProblem(reason, self.cols["amount"], amount)
             value = parse_money(amount, self.cols["amount"] or "amount", cur)
-        meta: tuple[_Meta | None, ...] | None = None
+        meta: Metas = None
         reason = get(row, "lost_reason")
         if reason and self.pipeline.stage(current).is_lost:
-            meta = (*((None,) * (len(events) - 1)), (None, reason, None))
+            meta = (*((None,) * (len(events) - 1)), EventMeta(None, reason, None))
         name, owner, source = get(row, "name"), get(row, "owner"), get(row, "source")
         attributes = {"name": name} if name else None
-        info = _Info(value, owner or None, source or None, (), attributes, None, None)
+        info = DealInfo(
+            value=value, owner=owner or None, source=source or None, attributes=attributes
+        )
         stages, times = tuple(e[2] for e in events), tuple(e[0] for e in events)
-        deal = Deal._raw(self.pipeline, deal_id, stages, times, meta, info)
+        deal = assemble(self.pipeline, deal_id, stages, times, meta, info)
         try:
             self.pipeline.check(deal)
         except TransitionError as exc:

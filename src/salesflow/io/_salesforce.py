@@ -9,8 +9,8 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from .._deal import Deal
-from .._deal_info import _Info
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
@@ -67,7 +67,7 @@ class _Stages:
         self._cache: dict[str, str | None] = {}
         for text, ref in (stage_map or {}).items():
             try:
-                self._cache[text] = pipeline._key(ref)
+                self._cache[text] = pipeline.key(ref)
             except UnknownStageError:
                 msg = f"stage_map maps {text!r} to {ref!r}, which is not a stage of pipeline {pipeline.name!r}; known stages are {list(pipeline.keys)!r}."
                 raise ValueError(msg) from None
@@ -75,7 +75,7 @@ class _Stages:
     def __call__(self, text: str) -> str | None:
         if text in self._cache:
             return self._cache[text]
-        key = self.pipeline._key(text) if text in self.pipeline else None
+        key = self.pipeline.key(text) if text in self.pipeline else None
         key = key or self._folded.get(text.casefold())
         self._cache[text] = key
         return key
@@ -259,10 +259,10 @@ def _save(
 def _build(pipeline: Pipeline, deal_id: str, saves: list[_Save]) -> Deal:
     saves.sort(key=lambda s: (s[0], s[1]))
     entries = [s for i, s in enumerate(saves) if i == 0 or s[2] != saves[i - 1][2]]
-    actors = tuple((s[5], None, None) if s[5] else None for s in entries)
-    info = _Info(saves[-1][4], None, None, (), None, None, None)
+    actors = tuple(EventMeta(s[5], None, None) if s[5] else None for s in entries)
+    info = DealInfo(value=saves[-1][4], owner=None, source=None, attributes=None)
     stages, times = tuple(s[2] for s in entries), tuple(s[0] for s in entries)
-    deal = Deal._raw(pipeline, deal_id, stages, times, actors if any(actors) else None, info)
+    deal = assemble(pipeline, deal_id, stages, times, actors if any(actors) else None, info)
     try:
         pipeline.check(deal)
     except TransitionError as exc:

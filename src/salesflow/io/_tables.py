@@ -7,16 +7,11 @@ import csv
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
-import attrs
-
-from .._deal_info import _attributes, _Info
-from .._money import Money
 from ..exceptions import LoadError
 from ._common import DataRows, RowProblem, Source, check_errors, header, open_source, parse_time
 
-__all__ = ["TimeCells", "columns_for", "extra_map", "new_info", "paused_gc", "read_rows"]
+__all__ = ["TimeCells", "columns_for", "extra_map", "paused_gc", "read_rows"]
 
 CACHE_LIMIT = 200_000
 
@@ -75,42 +70,6 @@ class TimeCells:
             if self.latest is None or at > self.latest:
                 self.latest = at
         return at
-
-
-_INFO_FIELDS = (
-    "value",
-    "owner",
-    "source",
-    "touchpoints",
-    "attributes",
-    "lead_id",
-    "lead_created_at",
-)
-_FAST_INFO = tuple(a.name for a in attrs.fields(_Info)) == _INFO_FIELDS
-_new = object.__new__
-_set = object.__setattr__
-
-
-def new_info(
-    value: Money | None, owner: str | None, source: str | None, attributes: dict[str, Any] | None
-) -> _Info:
-    """A deal's info from cells the loader has checked, without re-validating them.
-
-    The attrs validators cost a fifth of a bulk load; the loader already knows
-    that *value* is ``Money`` or ``None`` and the texts are strings. Should
-    ``_Info`` gain or lose a field, this falls back to the constructor.
-    """
-    if not _FAST_INFO:
-        return _Info(value, owner, source, (), attributes, None, None)
-    info: _Info = _new(_Info)
-    _set(info, "value", value)
-    _set(info, "owner", owner)
-    _set(info, "source", source)
-    _set(info, "touchpoints", ())
-    _set(info, "attributes", _attributes(attributes))
-    _set(info, "lead_id", None)
-    _set(info, "lead_created_at", None)
-    return info
 
 
 @contextlib.contextmanager

@@ -54,7 +54,7 @@ def in_window(at: datetime | None, between: Window | None) -> bool:
 
 def cut(deal: Deal, as_of: datetime | None) -> tuple[tuple[str, ...], tuple[datetime, ...]] | None:
     """The deal's stage keys and times up to *as_of* (``None`` if it did not exist yet)."""
-    stages, times = deal._stages, deal._times
+    stages, times = deal.stage_keys, deal.stage_times
     if as_of is None or times[-1] <= as_of:
         return stages, times
     n = bisect_right(times, as_of)

@@ -77,7 +77,7 @@ class WinRateAccumulator:
 
         The report calls this for every accumulator with one cut per deal.
         """
-        stage = deal.pipeline._by_key[stages[-1]]
+        stage = deal.pipeline.table.by_key[stages[-1]]
         if stage.is_open or not in_window(times[-1], self.between):
             return
         if self.basis == "amount":
@@ -337,8 +337,8 @@ def _path_counts(
     pipeline: Pipeline, mode: Mode, stages: tuple[str, ...]
 ) -> dict[str, tuple[int, ...]]:
     """One deal's contribution: stage key -> (entered, advanced, lost, still open, reached)."""
-    rank = pipeline._rank
-    by_key = pipeline._by_key
+    rank = pipeline.table.rank
+    by_key = pipeline.table.by_key
     final = by_key[stages[-1]]
     n = len(stages)
     # best[i]: the highest progress rank reached after event i (lost stages are -1).
@@ -360,7 +360,7 @@ def _path_counts(
                 converted = best[i + 1] > r
             else:
                 # From the last open stage, any won stage is the next step.
-                nxt = pipeline._next[key]
+                nxt = pipeline.table.next[key]
                 to_won = by_key[nxt].is_won
                 converted = any(
                     stages[j] == key

@@ -73,7 +73,7 @@ class TimeInStageAccumulator:
             self.latest = stamps[last]
         if self.between is not None and not in_window(times[0], self.between):
             return
-        open_keys = self.pipeline._open_keys
+        open_keys = self.pipeline.table.open_keys
         ended = self.ended
         totals: dict[str, int] = {}
         for i in range(last):
@@ -228,7 +228,7 @@ class SalesCycleAccumulator:
         begin = times[0]
         if self.start == "lead" and deal.lead_created_at is not None:
             begin = deal.lead_created_at
-        final = deal.pipeline._by_key[stages[-1]]
+        final = deal.pipeline.table.by_key[stages[-1]]
         if self.cohort:
             # Kaplan-Meier: a cohort by creation; every closed deal is an event.
             if not in_window(times[0], self.between):

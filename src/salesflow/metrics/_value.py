@@ -71,7 +71,7 @@ class ValueAccumulator:
 
         The report calls this for every accumulator with one cut per deal.
         """
-        stage = deal.pipeline._by_key[stages[-1]]
+        stage = deal.pipeline.table.by_key[stages[-1]]
         status = "open" if stage.is_open else "won" if stage.is_won else "lost"
         wanted = self.status == status or (self.status == "closed" and status != "open")
         # Closed deals are placed by their close, open ones by their creation.

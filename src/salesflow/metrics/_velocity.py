@@ -111,7 +111,7 @@ class VelocityAccumulator:
         seen = cut(deal, self.as_of)
         if seen is None:
             return
-        if deal.pipeline._by_key[seen[0][-1]].is_open:
+        if deal.pipeline.table.by_key[seen[0][-1]].is_open:
             self.opportunities += 1
         self.wins.add(deal)
         self.sizes.add(deal)

@@ -1,0 +1,51 @@
+"""The walls of the package: who may read what."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import salesflow as sf
+
+SRC = Path(sf.__file__).parent
+
+#: The model: the only modules that may read a Deal's or a Pipeline's private fields.
+MODEL = {"_deal.py", "_pipeline.py"}
+
+
+def _private_names(cls: type) -> set[str]:
+    # _repr_html_ and the like are protocols, not private fields.
+    names = {n for n in dir(cls) if n.startswith("_") and not n.endswith("_")}
+    return names | {n for n in getattr(cls, "__slots__", ()) if n.startswith("_")}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if p.relative_to(SRC).as_posix() not in MODEL)
+
+
+class TestModelInterface:
+    def test_model_privates_are_known(self) -> None:
+        """The scan below looks for the model's real private names (the list is not empty)."""
+        private = _private_names(sf.Deal) | _private_names(sf.Pipeline)
+        assert {"_stages", "_times", "_meta", "_info", "_by_key", "_next", "_free"} <= private
+
+    def test_no_module_outside_the_model_reads_a_private_field(self) -> None:
+        """Outside _deal.py and _pipeline.py, nothing reads deal._x or pipeline._x."""
+        private = _private_names(sf.Deal) | _private_names(sf.Pipeline)
+        found = []
+        for path in _modules():
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Attribute) or node.attr not in private:
+                    continue
+                owner = node.value
+                if isinstance(owner, ast.Name) and owner.id in {"self", "cls"}:
+                    continue  # another class's own private field of the same name
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}: .{node.attr}")
+        assert found == []
+
+    def test_the_scan_would_catch_a_reader(self) -> None:
+        """The scan flags a read of deal._stages (so an empty result means something)."""
+        tree = ast.parse("keys = deal._stages\n")
+        attrs_read = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
+        assert "_stages" in _private_names(sf.Deal) & set(attrs_read)
