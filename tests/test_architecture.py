@@ -49,3 +49,34 @@ class TestModelInterface:
         tree = ast.parse("keys = deal._stages\n")
         attrs_read = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
         assert "_stages" in _private_names(sf.Deal) & set(attrs_read)
+
+
+#: The io modules every loader may share; the others are loaders (or writers).
+IO_SHARED = {"_common", "_intake", "_tables", "_event_rows"}
+
+
+class TestLoaders:
+    def test_no_loader_imports_another_loaders_privates(self) -> None:
+        """An io module imports private names only from io's shared pieces."""
+        found = []
+        for path in sorted((SRC / "io").glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ImportFrom) or node.level != 1:
+                    continue
+                if node.module in IO_SHARED or node.module is None:
+                    continue
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private:
+                    found.append(f"io/{path.name}:{node.lineno}: {node.module} {private}")
+        assert found == []
+
+    def test_loaders_build_deals_only_through_the_intake(self) -> None:
+        """Only io/_intake.py calls the model's trusted constructor."""
+        callers = {
+            path.name
+            for path in (SRC / "io").glob("*.py")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Name) and node.id == "assemble"
+        }
+        assert callers == {"_intake.py"}

@@ -7,12 +7,13 @@ from datetime import datetime, tzinfo
 from typing import Literal, NamedTuple
 
 from .._checks import aware
-from .._deal import Deal, assemble
-from .._deal_info import DealInfo, EventMeta, Metas, trusted_info
+from .._deal import Deal
+from .._deal_info import DealInfo, EventMeta, trusted_info
 from .._money import Money
 from .._pipeline import Pipeline
-from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ..exceptions import LoadError, UnknownStageError
 from ._common import LoadResult, RowProblem, Source, parse_money, resolve_zone, unescape_cell
+from ._intake import Event, Refused, build_deal
 from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = ["DEAL_COLUMNS", "UNDATED_NOTE", "read_deals_csv"]
@@ -196,16 +197,22 @@ class _Rows:
             stamps.append(closed[0])
             if by_key[current].is_lost:
                 reason = unescape_cell(row[self.i_reason].strip())
-        meta: Metas = None
-        if reason or first_meta is not None:
-            metas: list[EventMeta | None] = [None] * len(stages)
-            metas[0] = first_meta
-            if reason:
-                metas[-1] = EventMeta(None, reason, None)
-            meta = tuple(metas)
-        deal = assemble(self.pipeline, deal_id, tuple(stages), tuple(stamps), meta, info)
-        self.check(deal)
-        return deal
+        history = [
+            Event(at, i, key) for i, (key, at) in enumerate(zip(stages, stamps, strict=True))
+        ]
+        if first_meta is not None:
+            history[0] = history[0]._replace(meta=first_meta)
+        if reason:
+            history[-1] = history[-1]._replace(meta=EventMeta(None, reason, None))
+        try:
+            return build_deal(self.pipeline, deal_id, history, info)
+        except Refused as refused:
+            bad = history[refused.event]
+            raise RowProblem(
+                f"the history rebuilt from the row is not allowed: {refused.why}",
+                self.cols["stage"],
+                f"{bad.stage} at {bad.at.isoformat()}",
+            ) from None
 
     def value(self, row: Sequence[str]) -> Money | None:
         amount = row[self.i_value].strip()
@@ -221,27 +228,6 @@ class _Rows:
             if len(self.money) < CACHE_LIMIT:
                 self.money[amount, cur] = money
         return money
-
-    def check(self, deal: Deal) -> None:
-        """Replay the history cheaply; on a refusal, let :meth:`Pipeline.check` say why."""
-        free = self.pipeline.table.free
-        stages, stamps = deal.stage_keys, deal.stage_times
-        ok = True
-        for i in range(1, len(stages)):
-            if (stages[i - 1], stages[i]) not in free or stamps[i] < stamps[i - 1]:
-                ok = False
-                break
-        if ok:
-            return
-        try:
-            self.pipeline.check(deal)
-        except TransitionError as exc:
-            event = exc.event or 0
-            raise RowProblem(
-                f"the history rebuilt from the row is not allowed: {'; '.join(exc.reasons)}",
-                self.cols["stage"],
-                f"{stages[event]} at {stamps[event].isoformat()}",
-            ) from None
 
 
 def read_deals_csv(
@@ -405,9 +391,11 @@ def _place_undated(
     if latest is None:
         msg = "undated='latest' needs at least one date in the file, and it has none"
         raise LoadError(msg, file=name)
-    meta: Metas = (EventMeta(None, None, UNDATED_NOTE),)
+    undated = EventMeta(None, None, UNDATED_NOTE)
+    # A snapshot row with no date at all may sit in a closed stage: its one
+    # event is a placement, not a move, so the rules are not replayed on it.
     return [
-        assemble(pipeline, d.deal_id, (d.stage,), (latest,), meta, d.info)
+        build_deal(pipeline, d.deal_id, [Event(latest, 0, d.stage, undated)], d.info, check=False)
         if isinstance(d, _Later)
         else d
         for d in deals

@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from .._deal import Deal, assemble
-from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
-from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ..exceptions import LoadError
 from ._common import (
     DataRows,
     DealGroups,
@@ -23,11 +21,10 @@ from ._common import (
     escape_cell,
     header,
     open_source,
-    parse_money,
-    parse_time,
     resolve_zone,
     unescape_cell,
 )
+from ._event_rows import PendingDeal, add_event_row, build_pending
 from ._tables import paused_gc
 
 __all__ = ["EVENT_COLUMNS", "read_events_csv", "write_events_csv"]
@@ -65,20 +62,6 @@ def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
         only = indexes[0]
         return lambda row: (row[only],)
     return operator.itemgetter(*indexes)
-
-
-class _Pending:
-    """The rows of one deal, gathered before its history is sorted and checked."""
-
-    __slots__ = ("events", "lines", "owner", "source", "value", "value_line")
-
-    def __init__(self) -> None:
-        self.events: list[tuple[datetime, int, str, EventMeta | None]] = []
-        self.lines: list[int] = []
-        self.value: Money | None = None
-        self.value_line = 0
-        self.owner: str | None = None
-        self.source: str | None = None
 
 
 def read_events_csv(
@@ -143,7 +126,7 @@ def read_events_csv(
         pick = _picker([i for _, i in present])
         money_cache: dict[tuple[str, str], Money] = {}
         width = len(names)
-        groups: DealGroups[_Pending] = DealGroups(mode, name, lambda rows: len(rows.lines))
+        groups: DealGroups[PendingDeal] = DealGroups(mode, name, lambda rows: len(rows.lines))
         pending = groups.pending
         data = DataRows(reader, progress)
         for line, row in data:
@@ -159,7 +142,7 @@ def read_events_csv(
                     raise RowProblem("the deal id is empty", cols["deal_id"], "")
                 if groups.skip(deal_id):
                     continue
-                _add_row(
+                add_event_row(
                     pending,
                     values,
                     cols,
@@ -172,82 +155,10 @@ def read_events_csv(
                 )
             except RowProblem as problem:
                 groups.reject(problem, line, deal_id)
-        deals = groups.build(lambda deal_id, rows: _build(pipeline, deal_id, rows), cols["stage"])
+        deals = groups.build(
+            lambda deal_id, rows: build_pending(pipeline, deal_id, rows), cols["stage"]
+        )
     return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
-
-
-def _add_row(
-    pending: dict[str, _Pending],
-    values: Mapping[str, str],
-    cols: Mapping[str, str | None],
-    line: int,
-    pipeline: Pipeline,
-    fmt: str | None,
-    zone: tzinfo | None,
-    currency: str | None,
-    money_cache: dict[tuple[str, str], Money] | None = None,
-) -> None:
-    stage_text = values.get("stage", "")
-    try:
-        stage = pipeline.key(stage_text)
-    except UnknownStageError:
-        raise RowProblem(
-            f"pipeline {pipeline.name!r} has no such stage", cols["stage"], stage_text
-        ) from None
-    at_text = values.get("at", "")
-    if not at_text:
-        raise RowProblem("the timestamp is empty", cols["at"], "")
-    at = parse_time(at_text, cols["at"] or "at", fmt=fmt, zone=zone)
-    money = None
-    amount = values.get("value", "")
-    if amount:
-        cur = values.get("currency", "") or currency
-        if not cur:
-            raise RowProblem(
-                "a value needs a currency: add a currency column or pass currency='USD'",
-                cols["value"],
-                amount,
-            )
-        # A deal's rows repeat its value: parse each distinct amount once.
-        money = None if money_cache is None else money_cache.get((amount, cur))
-        if money is None:
-            money = parse_money(amount, cols["value"] or "value", cur)
-            if money_cache is not None:
-                money_cache[amount, cur] = money
-    deal = pending.get(values["deal_id"])
-    if deal is None:
-        deal = pending[values["deal_id"]] = _Pending()
-    actor, reason, note = values.get("actor"), values.get("reason"), values.get("note")
-    meta = (
-        EventMeta(actor or None, reason or None, note or None) if actor or reason or note else None
-    )
-    deal.events.append((at, line, stage, meta))
-    deal.lines.append(line)
-    # The latest row (by time, then file order) that has a value decides the deal's value.
-    if money is not None and (deal.value is None or (at, line) >= deal.events[deal.value_line][:2]):
-        deal.value = money
-        deal.value_line = len(deal.events) - 1
-    if values.get("owner"):
-        deal.owner = values["owner"]
-    if values.get("source"):
-        deal.source = values["source"]
-
-
-def _build(pipeline: Pipeline, deal_id: str, rows: _Pending) -> Deal:
-    events = sorted(rows.events, key=lambda e: (e[0], e[1]))
-    stages = tuple(e[2] for e in events)
-    times = tuple(e[0] for e in events)
-    metas = tuple(e[3] for e in events)
-    info = DealInfo(value=rows.value, owner=rows.owner, source=rows.source, attributes=None)
-    deal = assemble(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
-    try:
-        pipeline.check(deal)
-    except TransitionError as exc:
-        at = events[exc.event or 0]
-        raise LoadError(
-            f"deal {deal_id!r}: {'; '.join(exc.reasons)}", file="", line=at[1], value=at[2]
-        ) from None
-    return deal
 
 
 def write_events_csv(

@@ -27,7 +27,8 @@ from .._frames import (
 from .._pipeline import Pipeline
 from ..exceptions import LoadError
 from ._common import LoadResult, RowProblem, check_errors, resolve_zone
-from ._events import EVENT_COLUMNS, _add_row, _build, _Pending
+from ._event_rows import PendingDeal, add_event_row, build_pending
+from ._events import EVENT_COLUMNS
 
 __all__ = ["DEAL_FRAME_COLUMNS", "EVENT_FRAME_COLUMNS", "events_frame", "from_frame", "to_frame"]
 
@@ -388,7 +389,7 @@ def from_frame(
     }
     times = df[at].tolist()
     rows = len(times)
-    pending: dict[str, _Pending] = {}
+    pending: dict[str, PendingDeal] = {}
     rejects: list[LoadError] = []
     bad: dict[str, int] = {}
     rows_rejected = 0
@@ -403,7 +404,7 @@ def from_frame(
                 bad[key] += 1
                 continue
             values["at"], fmt = _time(times[line], at, timestamp_format)
-            _add_row(pending, values, cols, line, pipeline, fmt, zone, default_currency)
+            add_event_row(pending, values, cols, line, pipeline, fmt, zone, default_currency)
         except RowProblem as problem:
             error = problem.at(_FRAME, line)
             if mode == "raise":
@@ -418,7 +419,7 @@ def from_frame(
     deals: list[Deal] = []
     for key, found in pending.items():
         try:
-            deals.append(_build(pipeline, key, found))
+            deals.append(build_pending(pipeline, key, found))
         except LoadError as error:
             error = LoadError(
                 error.reason, file=_FRAME, line=error.line, column=stage, value=error.value

@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 import attrs
 
-from .._deal import Deal, assemble
-from .._deal_info import DealInfo, EventMeta, Metas
+from .._deal import Deal
+from .._deal_info import DealInfo, EventMeta
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
-from ..exceptions import LoadError, SchemaError, TransitionError
+from ..exceptions import LoadError, SchemaError
 from ._common import (
     DataRows,
     LoadResult,
@@ -29,7 +29,7 @@ from ._common import (
     resolve_zone,
     unescape_cell,
 )
-from ._salesforce import _Stages
+from ._intake import Event, Refused, StageLabels, build_deal
 
 __all__ = ["HUBSPOT_API_COLUMNS", "HUBSPOT_UI_COLUMNS", "hubspot_pipeline", "read_hubspot_deals"]
 
@@ -84,7 +84,7 @@ def _detect(names: Sequence[str], file: str) -> Shape:
 
 
 def _stage_columns(
-    names: Sequence[str], shape: Shape, label: str, stages: _Stages, file: str
+    names: Sequence[str], shape: Shape, label: str, stages: StageLabels, file: str
 ) -> list[tuple[str, list[int]]]:
     """(stage key, [v2 column index, legacy column index]) for each stage with a column."""
     found: dict[str, list[int | None]] = {}
@@ -141,7 +141,7 @@ class _Rows:
     """Turns one row of an export into a deal; set up once per file."""
 
     pipeline: Pipeline
-    stages: _Stages
+    stages: StageLabels
     cols: Mapping[str, str | None]
     names: Sequence[str]
     slots: list[tuple[str, list[int]]]
@@ -219,25 +219,25 @@ class _Rows:
                 reason = "an amount needs a currency: add a currency column or pass currency='USD'"
                 raise RowProblem(reason, self.cols["amount"], amount)
             value = parse_money(amount, self.cols["amount"] or "amount", cur)
-        meta: Metas = None
         reason = get(row, "lost_reason")
-        if reason and self.pipeline.stage(current).is_lost:
-            meta = (*((None,) * (len(events) - 1)), EventMeta(None, reason, None))
+        lost = (
+            EventMeta(None, reason, None)
+            if reason and self.pipeline.stage(current).is_lost
+            else None
+        )
         name, owner, source = get(row, "name"), get(row, "owner"), get(row, "source")
         attributes = {"name": name} if name else None
         info = DealInfo(
             value=value, owner=owner or None, source=source or None, attributes=attributes
         )
-        stages, times = tuple(e[2] for e in events), tuple(e[0] for e in events)
-        deal = assemble(self.pipeline, deal_id, stages, times, meta, info)
+        last = len(events) - 1
+        # One row holds the whole history: the "line" of an event is its place in the row.
+        history = [Event(e[0], i, e[2], lost if i == last else None) for i, e in enumerate(events)]
         try:
-            self.pipeline.check(deal)
-        except TransitionError as exc:
-            bad = events[exc.event or 0]
-            raise RowProblem(
-                f"deal {deal_id!r}: {'; '.join(exc.reasons)}", bad[3], bad[4]
-            ) from None
-        return deal
+            return build_deal(self.pipeline, deal_id, history, info)
+        except Refused as refused:
+            bad = events[refused.event]
+            raise RowProblem(f"deal {deal_id!r}: {refused.why}", bad[3], bad[4]) from None
 
 
 def read_hubspot_deals(
@@ -343,7 +343,7 @@ def read_hubspot_deals(
     if shape not in (None, "ui", "api") or other_pipelines not in ("reject", "skip"):
         msg = f"shape must be 'ui', 'api' or None and other_pipelines 'reject' or 'skip', got {shape!r} and {other_pipelines!r}."
         raise ValueError(msg)
-    stages = _Stages(pipeline, stage_map)
+    stages = StageLabels(pipeline, stage_map)
     deals: dict[str, Deal] = {}
     seen: dict[str, int] = {}
     rejects: list[LoadError] = []

@@ -9,12 +9,12 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from .._deal import Deal, assemble
+from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
-from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ..exceptions import LoadError
 from ._common import (
     DataRows,
     DealGroups,
@@ -29,6 +29,7 @@ from ._common import (
     resolve_zone,
     unescape_cell,
 )
+from ._intake import Event, Refused, StageLabels, build_deal, ordered
 
 __all__ = ["SALESFORCE_HISTORY_COLUMNS", "read_salesforce_history", "salesforce_pipeline"]
 
@@ -50,35 +51,6 @@ _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 # One saved row: (time, line, stage key, stage cell, value, actor).
 _Save = tuple[datetime, int, str, str, Money | None, str | None]
-
-
-class _Stages:
-    """Text in a CRM file -> stage key: a ``stage_map`` entry, the key or name, then a
-    case-insensitive match when exactly one stage fits (HubSpot labels say 'Closed Won'
-    where the template's name is 'Closed won'). Shared with the HubSpot loader."""
-
-    def __init__(self, pipeline: Pipeline, stage_map: Mapping[str, str] | None) -> None:
-        self.pipeline = pipeline
-        folded: dict[str, set[str]] = {}
-        for s in pipeline.stages:
-            for text in (s.key, s.name):
-                folded.setdefault(text.casefold(), set()).add(s.key)
-        self._folded = {t: next(iter(keys)) for t, keys in folded.items() if len(keys) == 1}
-        self._cache: dict[str, str | None] = {}
-        for text, ref in (stage_map or {}).items():
-            try:
-                self._cache[text] = pipeline.key(ref)
-            except UnknownStageError:
-                msg = f"stage_map maps {text!r} to {ref!r}, which is not a stage of pipeline {pipeline.name!r}; known stages are {list(pipeline.keys)!r}."
-                raise ValueError(msg) from None
-
-    def __call__(self, text: str) -> str | None:
-        if text in self._cache:
-            return self._cache[text]
-        key = self.pipeline.key(text) if text in self.pipeline else None
-        key = key or self._folded.get(text.casefold())
-        self._cache[text] = key
-        return key
 
 
 def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
@@ -185,7 +157,7 @@ def read_salesforce_history(
         msg = f"deleted must be 'reject' or 'skip', got {deleted!r}."
         raise ValueError(msg)
     cols = _columns(columns)
-    stages = _Stages(pipeline, stage_map)
+    stages = StageLabels(pipeline, stage_map)
     with open_source(source, encoding=encoding) as (handle, name):
         reader = csv.reader(handle, delimiter=delimiter)
         first = next(reader, None)
@@ -227,7 +199,7 @@ def _save(
     values: Mapping[str, str],
     cols: Mapping[str, str | None],
     line: int,
-    stages: _Stages,
+    stages: StageLabels,
     fmt: str | None,
     zone: tzinfo | None,
     currency: str | None,
@@ -258,18 +230,18 @@ def _save(
 
 def _build(pipeline: Pipeline, deal_id: str, saves: list[_Save]) -> Deal:
     saves.sort(key=lambda s: (s[0], s[1]))
-    entries = [s for i, s in enumerate(saves) if i == 0 or s[2] != saves[i - 1][2]]
-    actors = tuple(EventMeta(s[5], None, None) if s[5] else None for s in entries)
-    info = DealInfo(value=saves[-1][4], owner=None, source=None, attributes=None)
-    stages, times = tuple(s[2] for s in entries), tuple(s[0] for s in entries)
-    deal = assemble(pipeline, deal_id, stages, times, actors if any(actors) else None, info)
+    events = ordered(
+        [
+            Event(at, line, key, EventMeta(actor, None, None) if actor else None)
+            for at, line, key, _, _, actor in saves
+        ],
+        collapse=True,
+    )
+    info = DealInfo(value=saves[-1][4])
     try:
-        pipeline.check(deal)
-    except TransitionError as exc:
-        at = entries[exc.event or 0]
-        reason = f"opportunity {deal_id!r}: {'; '.join(exc.reasons)}"
-        raise LoadError(reason, file="", line=at[1], value=at[3]) from None
-    return deal
+        return build_deal(pipeline, deal_id, events, info)
+    except Refused as refused:
+        raise refused.at(events, what="opportunity") from None
 
 
 def _cell(row: Mapping[str, Any], column: str) -> str:

@@ -1,0 +1,144 @@
+"""The intake: the neutral form a loader reads its format into, and the one builder.
+
+A loader's job is only to read its format: for each deal, its
+:class:`~salesflow._deal_info.DealInfo` and its stage events, each an
+:class:`Event` with the line of the file it came from. :func:`build_deal`
+then does what every source needs the same way: it orders the events,
+assembles the deal with the model's trusted constructor and replays the
+pipeline's structural rules, raising :class:`Refused` with the index of the
+offending event, which the loader turns into a :class:`~salesflow.LoadError`
+at that event's line (:meth:`Refused.at`).
+
+To write a loader of your own, produce ``Event`` lists and a ``DealInfo`` per
+deal and call ``build_deal``: the checks, the wording of refusals and the
+ordering rule (time, then file order) are then those of every other loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from .._deal import Deal, assemble
+from .._deal_info import DealInfo, EventMeta
+from .._pipeline import Pipeline
+from ..exceptions import LoadError, TransitionError, UnknownStageError
+
+__all__ = ["Event", "Refused", "StageLabels", "build_deal", "ordered"]
+
+
+class Event(NamedTuple):
+    """One stage change as a loader read it."""
+
+    at: datetime
+    """When the deal entered the stage (timezone-aware)."""
+    line: int
+    """The 1-based line of the file it came from (0 when there is no file)."""
+    stage: str
+    """The stage key, already mapped from the file's label."""
+    meta: EventMeta | None = None
+    """Who, why and a note, when the source records any."""
+
+
+class Refused(Exception):
+    """The pipeline's rules refuse a built history; the loader says where."""
+
+    def __init__(self, deal_id: str, event: int, reasons: Sequence[str]) -> None:
+        super().__init__(deal_id, event, reasons)
+        self.deal_id = deal_id
+        self.event = event
+        self.reasons = tuple(reasons)
+
+    @property
+    def why(self) -> str:
+        """Every reason, in one clause."""
+        return "; ".join(self.reasons)
+
+    def at(self, events: Sequence[Event], *, what: str = "deal") -> LoadError:
+        """A :class:`LoadError` at the line of the offending event (the file is set later)."""
+        bad = events[self.event]
+        return LoadError(
+            f"{what} {self.deal_id!r}: {self.why}", file="", line=bad.line, value=bad.stage
+        )
+
+
+def ordered(events: Iterable[Event], *, collapse: bool = False) -> list[Event]:
+    """*events* in time order, equal times in file order; with *collapse*, a
+    repeat of the stage just entered (a save that did not move the deal) is dropped."""
+    events = sorted(events, key=lambda e: (e.at, e.line))
+    if collapse:
+        events = [e for i, e in enumerate(events) if i == 0 or e.stage != events[i - 1].stage]
+    return events
+
+
+def build_deal(
+    pipeline: Pipeline,
+    deal_id: str,
+    events: Sequence[Event],
+    info: DealInfo,
+    *,
+    check: bool = True,
+) -> Deal:
+    """The one builder: assemble a deal from ordered *events* and check its history.
+
+    Args:
+        pipeline: The pipeline whose stage keys the events carry.
+        deal_id: The deal's id (non-empty; the loader has checked it).
+        events: The stage events, already in order (see :func:`ordered`).
+        info: The deal's other fields, checked by the loader.
+        check: Replay the pipeline's rules. Only a single placement event
+            (a snapshot deal put at the cut-off, possibly in a closed stage)
+            is built without: it records where the deal is, not a move.
+
+    Returns:
+        The deal.
+
+    Raises:
+        Refused: The history breaks a structural rule of *pipeline*.
+    """
+    metas = tuple(e.meta for e in events)
+    deal = assemble(
+        pipeline,
+        deal_id,
+        tuple(e.stage for e in events),
+        tuple(e.at for e in events),
+        metas if any(metas) else None,
+        info,
+    )
+    if not check:
+        return deal
+    try:
+        pipeline.check(deal)
+    except TransitionError as exc:
+        raise Refused(deal_id, exc.event or 0, exc.reasons) from None
+    return deal
+
+
+class StageLabels:
+    """Text in a CRM file -> stage key: a ``stage_map`` entry, the key or name, then a
+    case-insensitive match when exactly one stage fits (HubSpot labels say 'Closed Won'
+    where the template's name is 'Closed won'). Shared by the CRM loaders."""
+
+    def __init__(self, pipeline: Pipeline, stage_map: Mapping[str, str] | None) -> None:
+        self.pipeline = pipeline
+        folded: dict[str, set[str]] = {}
+        for s in pipeline.stages:
+            for text in (s.key, s.name):
+                folded.setdefault(text.casefold(), set()).add(s.key)
+        self._folded = {t: next(iter(keys)) for t, keys in folded.items() if len(keys) == 1}
+        self._cache: dict[str, str | None] = {}
+        for text, ref in (stage_map or {}).items():
+            try:
+                self._cache[text] = pipeline.key(ref)
+            except UnknownStageError:
+                msg = f"stage_map maps {text!r} to {ref!r}, which is not a stage of pipeline {pipeline.name!r}; known stages are {list(pipeline.keys)!r}."
+                raise ValueError(msg) from None
+
+    def __call__(self, text: str) -> str | None:
+        if text in self._cache:
+            return self._cache[text]
+        key = self.pipeline.key(text) if text in self.pipeline else None
+        key = key or self._folded.get(text.casefold())
+        self._cache[text] = key
+        return key
