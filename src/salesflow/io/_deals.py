@@ -18,7 +18,6 @@ from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = ["DEAL_COLUMNS", "UNDATED_NOTE", "read_deals_csv"]
 
-#: Logical field -> default column name of a deal snapshot table.
 DEAL_COLUMNS: Mapping[str, str] = {
     "deal_id": "deal_id",
     "stage": "stage",
@@ -31,9 +30,10 @@ DEAL_COLUMNS: Mapping[str, str] = {
     "source": "source",
     "lost_reason": "lost_reason",
 }
+"""Logical field -> default column name of a deal snapshot table."""
 _REQUIRED = ("deal_id", "stage")
-#: The note on the first stage change of a deal placed in time by ``undated=``.
 UNDATED_NOTE = "the file records no date for this deal; opened at the undated= time"
+"""The note on the first stage change of a deal placed in time by ``undated=``."""
 
 Undated = Literal["error", "latest"] | datetime
 

@@ -29,7 +29,6 @@ from ._tables import paused_gc
 
 __all__ = ["EVENT_COLUMNS", "read_events_csv", "write_events_csv"]
 
-#: Logical field -> default column name of an event log.
 EVENT_COLUMNS: Mapping[str, str] = {
     "deal_id": "deal_id",
     "stage": "stage",
@@ -42,6 +41,7 @@ EVENT_COLUMNS: Mapping[str, str] = {
     "actor": "actor",
     "note": "note",
 }
+"""Logical field -> default column name of an event log."""
 _REQUIRED = ("deal_id", "stage", "at")
 
 

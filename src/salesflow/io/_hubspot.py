@@ -50,10 +50,10 @@ _FIELDS = {
     "source": ("Original Source Type", "hs_analytics_source"),
     "lost_reason": ("Closed Lost Reason", "closed_lost_reason"),
 }
-#: Logical field -> column of a CSV exported from HubSpot's deal view (property labels).
 HUBSPOT_UI_COLUMNS: Mapping[str, str] = {f: ui for f, (ui, _) in _FIELDS.items()}
-#: Logical field -> column of an API property dump (HubSpot's internal property names).
+"""Logical field -> column of a CSV exported from HubSpot's deal view (property labels)."""
 HUBSPOT_API_COLUMNS: Mapping[str, str] = {f: api for f, (_, api) in _FIELDS.items()}
+"""Logical field -> column of an API property dump (HubSpot's internal property names)."""
 _REQUIRED = ("deal_id", "stage")
 # v2 labels quote the stage with double quotes, legacy labels with single quotes.
 _UI_ENTERED = re.compile(r"""Date entered (["'])(.+)\1""")

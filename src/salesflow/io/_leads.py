@@ -32,14 +32,13 @@ __all__ = [
     "read_leads_csv",
 ]
 
-#: Logical field -> default column name of a lead table.
 LEAD_COLUMNS: Mapping[str, str] = {
     "lead_id": "lead_id",
     "created_at": "created_at",
     "source": "source",
     "owner": "owner",
 }
-#: Logical field -> default column name of a conversions (won deals) table.
+"""Logical field -> default column name of a lead table."""
 CONVERSION_COLUMNS: Mapping[str, str] = {
     "lead_id": "lead_id",
     "deal_id": "deal_id",
@@ -49,6 +48,7 @@ CONVERSION_COLUMNS: Mapping[str, str] = {
     "currency": "currency",
     "owner": "owner",
 }
+"""Logical field -> default column name of a conversions (won deals) table."""
 
 Early = Literal["error", "clamp"]
 

@@ -35,8 +35,6 @@ __all__ = ["SALESFORCE_HISTORY_COLUMNS", "read_salesforce_history", "salesforce_
 
 Deleted = Literal["reject", "skip"]
 
-#: Logical field -> column of an ``OpportunityHistory`` export (API names, as
-#: Data Loader and the Bulk API write them).
 SALESFORCE_HISTORY_COLUMNS: Mapping[str, str] = {
     "deal_id": "OpportunityId",
     "at": "CreatedDate",
@@ -46,6 +44,9 @@ SALESFORCE_HISTORY_COLUMNS: Mapping[str, str] = {
     "deleted": "IsDeleted",
     "actor": "CreatedById",
 }
+"""Logical field -> column of an ``OpportunityHistory`` export (API names, as Data Loader and the
+Bulk API write them).
+"""
 _REQUIRED = ("deal_id", "at", "stage")
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
