@@ -54,19 +54,19 @@ def _field(instance: object, attribute: attrs.Attribute[Any]) -> str:
 
 
 def is_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """attrs validator: a non-empty string."""
+    """Attrs validator: a non-empty string."""
     # The common case returns before the message's field name is built.
     if type(value) is not str or not value.strip():
         text(_field(instance, attribute), value)
 
 
 def is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """attrs validator: ``None`` or a string."""
+    """Attrs validator: ``None`` or a string."""
     if value is not None and type(value) is not str:
         optional_text(_field(instance, attribute), value)
 
 
 def is_aware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """attrs validator: a timezone-aware datetime."""
+    """Attrs validator: a timezone-aware datetime."""
     if type(value) is not datetime or value.tzinfo is None or value.utcoffset() is None:
         aware(_field(instance, attribute), value)

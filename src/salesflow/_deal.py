@@ -422,8 +422,10 @@ class Deal:
         return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
     def replace(self, **changes: Any) -> Deal:
-        """A copy with other values for ``value``, ``owner``, ``source``,
-        ``attributes`` or ``touchpoints`` (the history changes only through moves).
+        """A copy with other values for some of the fields a move does not change.
+
+        The fields are ``value``, ``owner``, ``source``, ``attributes`` and
+        ``touchpoints``; the history changes only through moves.
 
         Raises:
             TypeError: An unknown field, or a value of the wrong type.
@@ -437,8 +439,10 @@ class Deal:
         return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
     def as_of(self, at: datetime) -> Deal | None:
-        """The deal as it was at *at*: later stage changes dropped; ``None`` if it
-        did not exist yet. Touchpoints after *at* are dropped too."""
+        """The deal as it was at *at*, or ``None`` if it did not exist yet.
+
+        Stage changes and touchpoints after *at* are dropped.
+        """
         aware("at", at)
         times = self._times
         n = len(times)

@@ -265,14 +265,15 @@ class Pipeline:
         return ref in self._by_key or ref in self.table.by_name
 
     def rank(self, ref: Stage | str) -> int | None:
-        """A stage's place in the progression: 0, 1, … for open stages in order;
-        one past the last open stage for every won stage; ``None`` for lost
-        stages, which are not progress."""
+        """A stage's place in the progression.
+
+        0, 1, … for open stages in order; one past the last open stage for
+        every won stage; ``None`` for lost stages, which are not progress.
+        """
         return self.table.rank[self.key(ref)]
 
     def next_stage(self, ref: Stage | str) -> Stage | None:
-        """The stage that :meth:`Deal.advance` moves to from *ref* (``None`` from
-        a terminal stage)."""
+        """The stage that :meth:`Deal.advance` moves to from *ref* (``None`` from a terminal one)."""
         key = self._next.get(self.key(ref))
         return None if key is None else self._by_key[key]
 

@@ -32,7 +32,7 @@ def _cost(value: Money | None) -> Money | None:
 
 @attrs.frozen
 class Touchpoint:
-    """One contact with a lead or a deal: an email, call, meeting, demo, event, ad…
+    """One contact with a lead or a deal: an email, call, meeting, demo, event, ad.
 
     Channels are free text so that a team's own vocabulary fits; salesflow's
     metrics group by the exact string. Common ones are ``"email"``,

@@ -67,8 +67,9 @@ def investor(**rules: Any) -> Pipeline:
 
 
 def hubspot_default(**rules: Any) -> Pipeline:
-    """HubSpot's default deal pipeline, with HubSpot's internal stage ids as keys,
-    its labels as names, and its default probabilities.
+    """HubSpot's default deal pipeline: internal stage ids as keys, labels as names.
+
+    The stages carry HubSpot's default probabilities.
 
     Appointment scheduled 20 %, Qualified to buy 40 %, Presentation scheduled
     60 %, Decision maker bought-in 80 %, Contract sent 90 %, Closed won 100 %,

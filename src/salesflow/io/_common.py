@@ -106,8 +106,11 @@ PROGRESS_EVERY = 10_000
 
 
 class DataRows:
-    """The data rows of a CSV reader as ``(line, cells)``: blank lines skipped,
-    *progress* called with the count every 10,000 rows; ``read`` counts them."""
+    """The data rows of a CSV reader as ``(line, cells)``.
+
+    Blank lines are skipped, *progress* is called with the count every
+    10,000 rows, and ``read`` counts them.
+    """
 
     def __init__(self, reader: Any, progress: Callable[[int], None] | None) -> None:
         self.reader = reader

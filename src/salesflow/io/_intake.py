@@ -64,8 +64,11 @@ class Refused(Exception):
 
 
 def ordered(events: Iterable[Event], *, collapse: bool = False) -> list[Event]:
-    """*events* in time order, equal times in file order; with *collapse*, a
-    repeat of the stage just entered (a save that did not move the deal) is dropped."""
+    """*events* in time order, equal times in file order.
+
+    With *collapse*, a repeat of the stage just entered (a save that did not
+    move the deal) is dropped.
+    """
     events = sorted(events, key=lambda e: (e.at, e.line))
     if collapse:
         events = [e for i, e in enumerate(events) if i == 0 or e.stage != events[i - 1].stage]
@@ -116,9 +119,12 @@ def build_deal(
 
 
 class StageLabels:
-    """Text in a CRM file -> stage key: a ``stage_map`` entry, the key or name, then a
-    case-insensitive match when exactly one stage fits (HubSpot labels say 'Closed Won'
-    where the template's name is 'Closed won'). Shared by the CRM loaders."""
+    """Text in a CRM file -> stage key.
+
+    A ``stage_map`` entry, the key or name, then a case-insensitive match when
+    exactly one stage fits (HubSpot labels say 'Closed Won' where the
+    template's name is 'Closed won'). Shared by the CRM loaders.
+    """
 
     def __init__(self, pipeline: Pipeline, stage_map: Mapping[str, str] | None) -> None:
         self.pipeline = pipeline
