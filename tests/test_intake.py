@@ -74,5 +74,5 @@ class TestStageLabels:
 
     def test_bad_map_target(self, sales: sf.Pipeline) -> None:
         """A stage_map entry naming no stage is refused at once."""
-        with pytest.raises(ValueError, match="not a stage of pipeline 'Sales'"):
+        with pytest.raises(sf.UnknownStageError, match="has no stage 'Nowhere'"):
             StageLabels(sales, {"X": "Nowhere"})

@@ -149,10 +149,10 @@ class TestErrors:
         assert info.value.column == "at"
 
     def test_bad_amount(self, sales: sf.Pipeline) -> None:
-        """An amount with a thousands separator is refused."""
-        with pytest.raises(LoadError, match="thousands") as info:
-            read_events_csv(csv_text('A,Lead,2026-01-01T00:00:00+00:00,"1,200",USD,,,'), sales)
-        assert (info.value.column, info.value.value) == ("value", "1,200")
+        """An amount that is not a number with the decimal mark is refused, with a hint."""
+        with pytest.raises(LoadError, match="pass decimal=','") as info:
+            read_events_csv(csv_text('A,Lead,2026-01-01T00:00:00+00:00,"1,5",USD,,,'), sales)
+        assert (info.value.column, info.value.value) == ("value", "1,5")
 
     def test_value_without_currency(self, sales: sf.Pipeline) -> None:
         """A value with no currency column and no currency= is refused."""
@@ -306,15 +306,23 @@ class TestOptions:
         assert (deal.id, deal.stage.key, deal.owner) == ("A", "Lead", None)
 
     def test_lost_reason_and_latest_value(self, sales: sf.Pipeline) -> None:
-        """The reason of the lost event is the lost reason; the latest row's value is the deal's."""
-        deal = read_events_csv(
-            csv_text(
-                "A,Closed lost,2026-01-03T00:00:00+00:00,300,USD,,,budget",
-                "A,Lead,2026-01-01T00:00:00+00:00,100,USD,,,",
-            ),
-            sales,
-        )[0]
+        """The lost event's reason is the lost reason; with conflicts='latest' the latest value wins."""
+        rows = (
+            "A,Closed lost,2026-01-03T00:00:00+00:00,300,USD,,,budget",
+            "A,Lead,2026-01-01T00:00:00+00:00,100,USD,,,",
+        )
+        deal = read_events_csv(csv_text(*rows), sales, conflicts="latest")[0]
         assert (deal.lost_reason, deal.value) == ("budget", sf.Money(300, "USD"))
+
+    def test_disagreeing_values_name_both_lines(self, sales: sf.Pipeline) -> None:
+        """By default a deal whose rows disagree on its value is refused, naming both lines."""
+        rows = (
+            "A,Closed lost,2026-01-03T00:00:00+00:00,300,USD,,,budget",
+            "A,Lead,2026-01-01T00:00:00+00:00,100,USD,,,",
+        )
+        with pytest.raises(LoadError, match="on line 2 but '100 USD' here") as info:
+            read_events_csv(csv_text(*rows), sales)
+        assert (info.value.line, info.value.column) == (3, "value")
 
     def test_bom_is_skipped(self, sales: sf.Pipeline, tmp_path: Path) -> None:
         """A UTF-8 byte-order mark does not spoil the first column name."""

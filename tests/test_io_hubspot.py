@@ -459,7 +459,7 @@ class TestErrors:
             (["2", "", "", "", "2024-01-02T00:00:00Z", ""], "dealstage", "", "stage is empty"),
             (["2", "negotiation", "", "", "2024-01-02T00:00:00Z", ""], "dealstage", "negotiation", "no such stage"),
             (["2", "appointmentscheduled", "", "", "2024-13-02", ""], "hs_v2_date_entered_appointmentscheduled", "2024-13-02", "ISO 8601"),
-            (["2", "appointmentscheduled", "1,500", "USD", "2024-01-02T00:00:00Z", ""], "amount", "1,500", "decimal amount"),
+            (["2", "appointmentscheduled", "1,5", "USD", "2024-01-02T00:00:00Z", ""], "amount", "1,5", "decimal mark"),
             (["2", "appointmentscheduled", "1500", "", "2024-01-02T00:00:00Z", ""], "amount", "1500", "needs a currency"),
             (["2", "appointmentscheduled", "1500", "usd", "2024-01-02T00:00:00Z", ""], "amount", "usd", "ISO 4217"),
         ],
@@ -553,12 +553,17 @@ class TestErrors:
     @pytest.mark.parametrize(
         "options",
         [{"shape": "csv"}, {"other_pipelines": "drop"}, {"errors": "ignore"},
-         {"columns": {"deal": "id"}}, {"stage_map": {"x": "nowhere"}}, {"pipeline_id": "default"}],
+         {"columns": {"deal": "id"}}, {"pipeline_id": "default"}],
     )  # fmt: skip
     def test_bad_options(self, options: dict[str, Any]) -> None:
         """Unknown option values are a ValueError before any row is read."""
         with pytest.raises(ValueError, match=r"\S"):
             load([UI_HEAD, WON_ROW], **options)
+
+    def test_stage_map_to_unknown_stage(self) -> None:
+        """A stage_map target the pipeline lacks is an UnknownStageError before any row is read."""
+        with pytest.raises(sf.UnknownStageError, match="nowhere"):
+            load([UI_HEAD, WON_ROW], stage_map={"x": "nowhere"})
 
 
 STAGES = [

@@ -216,7 +216,7 @@ class TestErrors:
             (3, "", "CreatedDate", "timestamp is empty"),
             (3, "15/01/2024", "CreatedDate", "ISO 8601"),
             (3, "2024-01-15 10:23:45", "CreatedDate", "no time zone"),
-            (5, "1.500,00", "Amount", "decimal amount"),
+            (5, "1.500,00", "Amount", "pass decimal=','"),
             (9, "yes", "IsDeleted", "checkbox"),
         ],
     )  # fmt: skip

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -192,7 +194,12 @@ class DealGroups(Generic[G]):
 
 @contextlib.contextmanager
 def open_source(source: Source, *, encoding: str = "utf-8-sig") -> Iterator[tuple[IO[str], str]]:
-    """Yield a text handle and a display name; close it only if we opened it."""
+    """Yield a text handle and a display name; close it only if we opened it.
+
+    Text that is not valid in *encoding* raises a :class:`LoadError` naming
+    the file, the first bad line and an encoding that would read it, never a
+    bare ``UnicodeDecodeError``.
+    """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
@@ -201,14 +208,86 @@ def open_source(source: Source, *, encoding: str = "utf-8-sig") -> Iterator[tupl
             raise LoadError(
                 f"cannot open the file: {exc.strerror or exc}", file=str(path)
             ) from None
+        except LookupError:
+            raise LoadError(f"unknown encoding {encoding!r}", file=str(path)) from None
         with handle:
-            yield handle, str(path)
+            try:
+                yield handle, str(path)
+            except UnicodeDecodeError as exc:
+                raise _decode_error(path, encoding, exc) from None
         return
     if isinstance(source, io.TextIOBase) or hasattr(source, "read"):
-        yield source, str(getattr(source, "name", "<stream>"))
+        name = str(getattr(source, "name", "<stream>"))
+        try:
+            yield source, name
+        except UnicodeDecodeError as exc:
+            reason = f"the text is not valid {exc.encoding} ({exc.reason}); open the file with the encoding it is in"
+            raise LoadError(reason, file=name) from None
         return
     msg = f"Expected a path or an open text file, got {source!r}."
     raise TypeError(msg)
+
+
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> LoadError:
+    """A LoadError at the first line of *path* that *encoding* cannot read, with a suggestion."""
+    raw = path.read_bytes()
+    line, bad = 1, b""
+    for number, chunk in enumerate(raw.split(b"\n"), 1):
+        try:
+            chunk.decode(encoding if number == 1 else encoding.replace("-sig", ""))
+        except UnicodeDecodeError:
+            line, bad = number, chunk
+            break
+    guess = guess_encoding(raw)
+    reason = (
+        f"the file is not valid {encoding} text ({exc.reason} at byte 0x{exc.object[exc.start]:02x}); "
+        f"it looks like {guess}: pass encoding={guess!r} (on the command line, --encoding {guess})"
+    )
+    shown = bad.decode(guess, errors="replace").strip()[:60] if bad else None
+    return LoadError(reason, file=str(path), line=line, value=shown)
+
+
+def guess_encoding(raw: bytes) -> str:
+    """The likeliest encoding of text that is not UTF-8: UTF-16 by its BOM, else a Windows code page."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    # Cyrillic words are runs of high bytes; Western text has lone accented letters.
+    high = [i for i, b in enumerate(raw) if b > 127]
+    runs = sum(
+        1 for i in high if (i + 1 < len(raw) and raw[i + 1] > 127) or (i and raw[i - 1] > 127)
+    )
+    if high and runs > len(high) / 2:
+        return "cp1251"
+    return "cp1252"
+
+
+#: The separators ``delimiter=None`` chooses from, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The separator of a CSV header line: the candidate that splits it most (',' on a tie)."""
+    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
+    best = max(counts.values())
+    return next(d for d in DELIMITERS if counts[d] == best)
+
+
+def read_header(handle: IO[str], name: str, delimiter: str | None) -> tuple[Any, list[str], str]:
+    """Start reading a CSV: the ``csv.reader`` after the header, the header's cells, the separator.
+
+    With *delimiter* ``None`` the separator is sniffed from the header line
+    (see :data:`DELIMITERS`).
+
+    Raises:
+        LoadError: The file is empty.
+    """
+    first = handle.readline()
+    if not first:
+        raise LoadError("the file is empty; it needs a header row", file=name, line=1)
+    if delimiter is None:
+        delimiter = sniff_delimiter(first)
+    reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+    return reader, [n.strip() for n in next(reader)], delimiter
 
 
 def check_errors(errors: str) -> Errors:
@@ -231,18 +310,34 @@ def resolve_zone(timezone: tzinfo | str | None) -> tzinfo | None:
 
 
 def header(
-    reader: csv.DictReader[str],
+    names: Sequence[str],
     columns: Mapping[str, str | None],
     required: Sequence[str],
     file: str,
+    *,
+    delimiter: str = ",",
 ) -> None:
-    """Check that the file has every required column; raise a ``LoadError`` naming the missing ones."""
-    present = set(reader.fieldnames or ())
+    """Check that the file has every required column; raise a ``LoadError`` naming the missing ones.
+
+    When another separator would have given the missing columns, the error says so.
+    """
+    present = set(names)
     missing = [columns[k] for k in required if columns.get(k) and columns[k] not in present]
-    if missing:
-        found = ", ".join(repr(c) for c in reader.fieldnames or ()) or "none"
-        reason = f"missing column(s) {', '.join(map(repr, missing))}; the header has {found} (map yours with columns={{...}})"
-        raise LoadError(reason, file=file, line=1)
+    if not missing:
+        return
+    line = delimiter.join(names)
+    for other in DELIMITERS:
+        cells = {c.strip() for c in next(csv.reader([line], delimiter=other), [])}
+        if other != delimiter and all(m in cells for m in missing):
+            reason = (
+                f"the header is not separated by {delimiter!r} but by {other!r}; "
+                f"pass delimiter={other!r} or delimiter=None to detect it"
+            )
+            raise LoadError(reason, file=file, line=1)
+    found = ", ".join(repr(c) for c in names) or "none"
+    wanted = ", ".join(map(repr, dict.fromkeys(missing)))
+    reason = f"missing column(s) {wanted}; the header has {found} (map yours with columns={{...}})"
+    raise LoadError(reason, file=file, line=1)
 
 
 class RowProblem(Exception):
@@ -268,12 +363,21 @@ def cell(row: Mapping[str, Any], column: str | None) -> str:
 
 
 def parse_time(text: str, column: str, *, fmt: str | None, zone: tzinfo | None) -> datetime:
-    """An aware datetime from *text*: ISO 8601 unless *fmt* is given; naive values get *zone*."""
+    """An aware datetime from *text*: ISO 8601 unless *fmt* is given; naive values get *zone*.
+
+    A date without a time (``2026-03-01``) is midnight in *zone*.
+    """
     try:
         at = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)  # noqa: DTZ007
     except ValueError:
-        how = "an ISO 8601 timestamp" if fmt is None else f"a timestamp in the format {fmt!r}"
-        raise RowProblem(f"not {how}", column, text) from None
+        if fmt is None:
+            reason = (
+                "not an ISO 8601 date or timestamp (e.g. 2026-03-01 or 2026-03-01T09:30:00+01:00); "
+                "for another format pass timestamp_format, e.g. timestamp_format='%d/%m/%Y'"
+            )
+        else:
+            reason = f"does not match timestamp_format {fmt!r}"
+        raise RowProblem(reason, column, text) from None
     if at.tzinfo is None or at.utcoffset() is None:
         if zone is None:
             raise RowProblem(
@@ -285,16 +389,87 @@ def parse_time(text: str, column: str, *, fmt: str | None, zone: tzinfo | None) 
     return at
 
 
-def parse_money(text: str, column: str, currency: str) -> Money:
-    """Money from a decimal string (thousands separators refused: they are locale-dependent)."""
+# Thousands separators: space, the no-break spaces, apostrophe, and whichever of
+# '.' and ',' is not the decimal mark; one kind per number, in groups of three.
+_GROUPED = {
+    ".": re.compile(r"[+-]?\d{1,3}(?:([, \u00a0\u202f'])\d{3})(?:\1\d{3})*(?:\.\d+)?", re.ASCII),
+    ",": re.compile(r"[+-]?\d{1,3}(?:([. \u00a0\u202f'])\d{3})(?:\1\d{3})*(?:,\d+)?", re.ASCII),
+}
+_PLAIN = {
+    ".": re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII),
+    ",": re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)", re.ASCII),
+}
+
+
+def parse_amount(text: str, column: str, *, decimal: str = ".") -> Decimal:
+    """An exact ``Decimal`` from a number as people write it.
+
+    *decimal* is the decimal mark (``"."`` or ``","``). Thousands
+    separators are accepted in groups of three (``1,234.50``, ``1 234,50``,
+    ``1.234,50``, ``1'234.50``); anything else (``1,5`` with ``decimal="."``)
+    is refused rather than guessed.
+    """
+    plain = _PLAIN[decimal].fullmatch(text)
+    if plain is None:
+        grouped = _GROUPED[decimal].fullmatch(text)
+        if grouped is None:
+            other = "," if decimal == "." else "."
+            hint = (
+                f"; if {other!r} is its decimal mark pass decimal={other!r}"
+                if _PLAIN[other].fullmatch(text) or _GROUPED[other].fullmatch(text)
+                else ""
+            )
+            reason = f"not a number with {decimal!r} as the decimal mark{hint}"
+            raise RowProblem(reason, column, text)
+        text = text.replace(grouped.group(1), "")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise RowProblem(
-            "not a decimal amount (use '.' for decimals and no thousands separators)", column, text
-        ) from None
-    if not amount.is_finite():
-        raise RowProblem("not a finite amount", column, text)
+        amount = Decimal(text.replace(",", ".") if decimal == "," else text)
+    except InvalidOperation:  # pragma: no cover - the patterns admit only numbers
+        raise RowProblem("not a number", column, text) from None
+    return amount
+
+
+@attrs.frozen
+class Amounts:
+    """How a loader reads money cells: the decimal mark and whether negatives are allowed.
+
+    A deal's value is what it is worth, so a negative one is refused unless
+    *allow_negative*; :class:`~salesflow.Money` itself stays signed (refunds,
+    differences).
+    """
+
+    decimal: str = attrs.field(default=".")
+    allow_negative: bool = False
+
+    @decimal.validator
+    def _check(self, _: object, value: str) -> None:
+        if value not in (".", ","):
+            msg = f"decimal must be '.' or ',', got {value!r}."
+            raise ValueError(msg)
+
+    def money(self, text: str, column: str, currency: str) -> Money:
+        """Money from a cell (see :func:`parse_amount`)."""
+        return parse_money(
+            text, column, currency, decimal=self.decimal, allow_negative=self.allow_negative
+        )
+
+
+def parse_money(
+    text: str,
+    column: str,
+    currency: str,
+    *,
+    decimal: str = ".",
+    allow_negative: bool = False,
+) -> Money:
+    """Money from a number cell (see :func:`parse_amount`); negative only when allowed."""
+    if decimal == "." and text.isascii() and text.replace(".", "", 1).isdigit():
+        amount = Decimal(text)  # the common case, without the patterns
+    else:
+        amount = parse_amount(text, column, decimal=decimal)
+    if amount < 0 and not allow_negative:
+        reason = "a deal value cannot be negative; pass allow_negative=True if the file's negatives are real"
+        raise RowProblem(reason, column, text)
     try:
         return Money(amount, currency)
     except ValueError as exc:

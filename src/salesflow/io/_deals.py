@@ -11,9 +11,9 @@ from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta, trusted_info
 from .._money import Money
 from .._pipeline import Pipeline
-from ..exceptions import LoadError, UnknownStageError
-from ._common import LoadResult, RowProblem, Source, parse_money, resolve_zone, unescape_cell
-from ._intake import Event, Refused, build_deal
+from ..exceptions import LoadError
+from ._common import Amounts, LoadResult, RowProblem, Source, resolve_zone, unescape_cell
+from ._intake import Event, Refused, StageLabels, build_deal
 from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = ["DEAL_COLUMNS", "UNDATED_NOTE", "read_deals_csv"]
@@ -57,10 +57,11 @@ class _Rows:
         width: int,
         dated: list[tuple[str, str]],
         extras: list[tuple[str, str]],
-        labels: dict[str, str],
+        labels: StageLabels,
         times: TimeCells,
         currency: str | None,
         undated: Undated,
+        amounts: Amounts,
     ) -> None:
         self.pipeline = pipeline
         self.cols = cols
@@ -86,16 +87,12 @@ class _Rows:
         self.first_open = pipeline.open_stages[0].key
         self.open_keys = frozenset(s.key for s in pipeline.open_stages)
         self.money: dict[tuple[str, str], Money] = {}
+        self.amounts = amounts
 
     def stage(self, text: str) -> str:
-        key = self.labels.get(text)
+        key = self.labels(text)
         if key is None:
-            try:
-                key = self.pipeline.key(text)
-            except UnknownStageError:
-                msg = f"pipeline {self.pipeline.name!r} has no such stage (map the file's labels with stage_map={{...}})"
-                raise RowProblem(msg, self.cols["stage"], text) from None
-            self.labels[text] = key
+            raise RowProblem(self.labels.unknown(text), self.cols["stage"], text)
         return key
 
     def build(self, row: list[str], deal_id: str) -> Deal | _Later:
@@ -224,7 +221,7 @@ class _Rows:
             raise RowProblem(msg, self.cols["value"], amount)
         money = self.money.get((amount, cur))
         if money is None:
-            money = parse_money(amount, self.cols["value"] or "value", cur)
+            money = self.amounts.money(amount, self.cols["value"] or "value", cur)
             if len(self.money) < CACHE_LIMIT:
                 self.money[amount, cur] = money
         return money
@@ -243,8 +240,11 @@ def read_deals_csv(
     currency: str | None = None,
     stage_map: Mapping[str, str] | None = None,
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    decimal: str = ".",
+    allow_negative: bool = False,
+    case_insensitive: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """Read a deal snapshot table: one row per deal, its current stage and a few dates.
@@ -303,8 +303,12 @@ def read_deals_csv(
         errors: ``"raise"`` stops at the first bad row with a
             :class:`~salesflow.LoadError`; ``"collect"`` leaves bad rows out
             and returns their problems in ``result.rejects``.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
+        decimal: The decimal mark of amounts, as for :func:`read_events_csv`.
+        allow_negative: Accept negative deal values (refused by default).
+        case_insensitive: Match stage labels ignoring case.
         progress: Called with the number of rows read, every 10,000 rows.
 
     Returns:
@@ -331,7 +335,10 @@ def read_deals_csv(
         raise ValueError(msg)
     if isinstance(undated, datetime):
         aware("undated", undated)
-    labels = {str(k): pipeline.key(v) for k, v in (stage_map or {}).items()}
+    labels = StageLabels(
+        pipeline, {str(k): v for k, v in (stage_map or {}).items()}, fold=case_insensitive
+    )
+    amounts = Amounts(decimal, allow_negative)
     extras = extra_map(extra_columns)
     dated = [(pipeline.key(k), c) for k, c in (stage_dates or {}).items()]
     times = TimeCells(timestamp_format, zone)
@@ -349,7 +356,9 @@ def read_deals_csv(
                 msg = f"engaged_at and stage_dates both give the date of {second!r}; keep one."
                 raise ValueError(msg)
             dated.append((second, engaged))
-        rows = _Rows(pipeline, cols, index, width, dated, extras, labels, times, currency, undated)
+        rows = _Rows(
+            pipeline, cols, index, width, dated, extras, labels, times, currency, undated, amounts
+        )
         id_at, id_column = index[cols["deal_id"] or ""], cols["deal_id"]
 
         def handle(row: list[str], line: int) -> None:

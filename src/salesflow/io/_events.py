@@ -8,10 +8,9 @@ from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Any
 
-from .._money import Money
 from .._pipeline import Pipeline
-from ..exceptions import LoadError
 from ._common import (
+    Amounts,
     DataRows,
     DealGroups,
     LoadResult,
@@ -21,10 +20,11 @@ from ._common import (
     escape_cell,
     header,
     open_source,
+    read_header,
     resolve_zone,
     unescape_cell,
 )
-from ._event_rows import PendingDeal, add_event_row, build_pending
+from ._event_rows import Conflicts, EventRows, PendingDeal, check_conflicts
 from ._tables import paused_gc
 
 __all__ = ["EVENT_COLUMNS", "read_events_csv", "write_events_csv"]
@@ -73,17 +73,22 @@ def read_events_csv(
     timezone: tzinfo | str | None = None,
     currency: str | None = None,
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    decimal: str = ".",
+    allow_negative: bool = False,
+    case_insensitive: bool = False,
+    conflicts: Conflicts = "error",
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """Read a stage-event log: one row per stage change, rows in any order.
 
     Each deal's events are sorted by time (equal times keep their file order)
     and replayed against *pipeline*'s structural rules. A deal's value, owner
-    and source are the latest non-empty ones among its rows; ``reason``,
-    ``actor`` and ``note`` belong to each event (the reason of a lost event is
-    the deal's lost reason).
+    and source are deal-level: its rows may leave them empty but must not
+    disagree (unless ``conflicts="latest"``); ``reason``, ``actor`` and
+    ``note`` belong to each event (the reason of a lost event is the deal's
+    lost reason).
 
     Args:
         source: A path or an open text file.
@@ -99,8 +104,20 @@ def read_events_csv(
             :class:`~salesflow.LoadError` (file, line, column, value);
             ``"collect"`` leaves out every deal with a bad row and returns the
             problems in ``result.rejects``.
-        delimiter: The CSV delimiter.
-        encoding: The file's encoding (a BOM is skipped).
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
+        encoding: The file's encoding (a BOM is skipped); text that is not
+            valid in it is a ``LoadError`` at its line that suggests one.
+        decimal: The decimal mark of amounts, ``"."`` or ``","``; thousands
+            separators in groups of three are read either way
+            (``1,234.50``, ``1.234,50``, ``1 234,50``).
+        allow_negative: Accept negative deal values (refused by default: a
+            deal's value is what it is worth; ``Money`` itself stays signed).
+        case_insensitive: Match stage labels to keys and names ignoring case.
+        conflicts: When a deal's rows disagree on its value, owner or source:
+            ``"error"`` (the default) rejects the deal naming both lines;
+            ``"latest"`` reads the rows as a history of the field and keeps
+            the latest (by time, then file order).
         progress: Called with the number of rows read, every 10,000 rows.
 
     Returns:
@@ -113,21 +130,26 @@ def read_events_csv(
     zone = resolve_zone(timezone)
     cols = _columns(columns)
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
-        reader = csv.reader(handle, delimiter=delimiter)
-        names = next(reader, None)
-        if names is None:
-            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
-        index = {n.strip(): i for i, n in enumerate(names)}
-        dict_view = csv.DictReader([], fieldnames=[n.strip() for n in names])
-        header(dict_view, cols, _REQUIRED, name)
+        reader, names, used = read_header(handle, name, delimiter)
+        index = {n: i for i, n in enumerate(names)}
+        header(names, cols, _REQUIRED, name, delimiter=used)
         pos = {f: index.get(c) for f, c in cols.items() if c is not None}
         present = [(f, i) for f, i in pos.items() if i is not None]
         fields = [f for f, _ in present]
         pick = _picker([i for _, i in present])
-        money_cache: dict[tuple[str, str], Money] = {}
+        rows = EventRows(
+            pipeline,
+            cols,
+            timestamp_format,
+            zone,
+            currency,
+            Amounts(decimal, allow_negative),
+            case_insensitive,
+            check_conflicts(conflicts),
+        )
         width = len(names)
         groups: DealGroups[PendingDeal] = DealGroups(mode, name, lambda rows: len(rows.lines))
-        pending = groups.pending
+        rows.pending = groups.pending
         data = DataRows(reader, progress)
         for line, row in data:
             deal_id = ""
@@ -142,22 +164,10 @@ def read_events_csv(
                     raise RowProblem("the deal id is empty", cols["deal_id"], "")
                 if groups.skip(deal_id):
                     continue
-                add_event_row(
-                    pending,
-                    values,
-                    cols,
-                    line,
-                    pipeline,
-                    timestamp_format,
-                    zone,
-                    currency,
-                    money_cache,
-                )
+                rows.add(values, line)
             except RowProblem as problem:
                 groups.reject(problem, line, deal_id)
-        deals = groups.build(
-            lambda deal_id, rows: build_pending(pipeline, deal_id, rows), cols["stage"]
-        )
+        deals = groups.build(rows.build, cols["stage"])
     return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
 
 
@@ -179,7 +189,7 @@ def write_events_csv(
         deals: The deals.
         target: A path or an open text file.
         columns: Logical field -> column name, as for :func:`read_events_csv`.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator.
 
     Returns:
         The number of rows written.

@@ -20,14 +20,14 @@ from .._frames import (
     decimal_series,
     int_series,
     iter_amounts,
-    pandas,
     text_series,
     time_series,
 )
+from .._optional import pandas
 from .._pipeline import Pipeline
 from ..exceptions import LoadError
-from ._common import LoadResult, RowProblem, check_errors, resolve_zone
-from ._event_rows import PendingDeal, add_event_row, build_pending
+from ._common import Amounts, LoadResult, RowProblem, check_errors, resolve_zone
+from ._event_rows import Conflicts, EventRows, check_conflicts
 from ._events import EVENT_COLUMNS
 
 __all__ = ["DEAL_FRAME_COLUMNS", "EVENT_FRAME_COLUMNS", "events_frame", "from_frame", "to_frame"]
@@ -309,13 +309,18 @@ def from_frame(
     timestamp_format: str | None = None,
     default_currency: str | None = None,
     errors: str = "raise",
+    decimal: str = ".",
+    allow_negative: bool = False,
+    case_insensitive: bool = False,
+    conflicts: Conflicts = "error",
 ) -> LoadResult:
     """Build deals from an event-shaped DataFrame: one row per stage change.
 
     The frame is read exactly as :func:`read_events_csv` reads a file, by the
     same code: rows in any order, each deal's events sorted by time (equal
     times keep their row order) and checked against *pipeline*; a deal's
-    value, owner and source are the latest non-empty ones among its rows. So
+    value, owner and source must agree across its rows (or, with
+    ``conflicts="latest"``, the latest non-empty one wins). So
     ``from_frame(pd.read_csv(path, dtype=str), p)`` gives the deals
     ``read_events_csv(path, p)`` gives, and ``from_frame(events_frame(deals), p)``
     rebuilds *deals* (without touchpoints, attributes and lead links).
@@ -349,6 +354,10 @@ def from_frame(
         errors: ``"raise"`` or ``"collect"``, as for :func:`read_events_csv`.
             Errors name the file as ``<DataFrame>`` and, as ``line``, the
             row's position (``df.iloc[line]``).
+        decimal: As for :func:`read_events_csv` (for amounts given as text).
+        allow_negative: As for :func:`read_events_csv`.
+        case_insensitive: As for :func:`read_events_csv`.
+        conflicts: As for :func:`read_events_csv`.
 
     Returns:
         A :class:`LoadResult` of the deals, with counts and rejects.
@@ -389,7 +398,17 @@ def from_frame(
     }
     times = df[at].tolist()
     rows = len(times)
-    pending: dict[str, PendingDeal] = {}
+    events = EventRows(
+        pipeline,
+        cols,
+        None,
+        zone,
+        default_currency,
+        Amounts(decimal, allow_negative),
+        case_insensitive,
+        check_conflicts(conflicts),
+    )
+    pending = events.pending
     rejects: list[LoadError] = []
     bad: dict[str, int] = {}
     rows_rejected = 0
@@ -403,8 +422,8 @@ def from_frame(
             if key in bad:
                 bad[key] += 1
                 continue
-            values["at"], fmt = _time(times[line], at, timestamp_format)
-            add_event_row(pending, values, cols, line, pipeline, fmt, zone, default_currency)
+            values["at"], events.fmt = _time(times[line], at, timestamp_format)
+            events.add(values, line)
         except RowProblem as problem:
             error = problem.at(_FRAME, line)
             if mode == "raise":
@@ -419,7 +438,7 @@ def from_frame(
     deals: list[Deal] = []
     for key, found in pending.items():
         try:
-            deals.append(build_pending(pipeline, key, found))
+            deals.append(events.build(key, found))
         except LoadError as error:
             error = LoadError(
                 error.reason, file=_FRAME, line=error.line, column=stage, value=error.value

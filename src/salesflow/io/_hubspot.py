@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -17,6 +16,7 @@ from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError, SchemaError
 from ._common import (
+    Amounts,
     DataRows,
     LoadResult,
     RowProblem,
@@ -24,8 +24,8 @@ from ._common import (
     check_errors,
     header,
     open_source,
-    parse_money,
     parse_time,
+    read_header,
     resolve_zone,
     unescape_cell,
 )
@@ -150,6 +150,7 @@ class _Rows:
     fmt: str | None
     zone: tzinfo | None
     currency: str | None
+    amounts: Amounts
     pos: dict[str, int] = attrs.field(init=False)
     rank: dict[str, int] = attrs.field(init=False)
 
@@ -179,8 +180,7 @@ class _Rows:
             raise RowProblem("the deal stage is empty", cols["stage"], "")
         current = self.stages(stage_text)
         if current is None:
-            reason = f"pipeline {self.pipeline.name!r} has no such stage; map it with stage_map="
-            raise RowProblem(reason, cols["stage"], stage_text)
+            raise RowProblem(self.stages.unknown(stage_text), cols["stage"], stage_text)
         events: list[_Event] = []
         for key, indexes in self.slots:
             for i in indexes:  # the v2 column first, then the legacy one
@@ -218,7 +218,7 @@ class _Rows:
             if not cur:
                 reason = "an amount needs a currency: add a currency column or pass currency='USD'"
                 raise RowProblem(reason, self.cols["amount"], amount)
-            value = parse_money(amount, self.cols["amount"] or "amount", cur)
+            value = self.amounts.money(amount, self.cols["amount"] or "amount", cur)
         reason = get(row, "lost_reason")
         lost = (
             EventMeta(None, reason, None)
@@ -254,8 +254,10 @@ def read_hubspot_deals(
     timezone: tzinfo | str | None = None,
     currency: str | None = None,
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    decimal: str = ".",
+    allow_negative: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """Read a HubSpot deal export (one row per deal) and rebuild each deal's history.
@@ -324,8 +326,12 @@ def read_hubspot_deals(
         errors: ``"raise"`` stops at the first bad row; ``"collect"`` leaves
             bad rows out and returns their problems in ``result.rejects``
             (a repeated id leaves out both rows).
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
+        decimal: The decimal mark of amounts (``"."`` or ``","``); thousands
+            separators in groups of three are read either way.
+        allow_negative: Accept negative amounts (refused by default).
         progress: Called with the number of rows read, every 10,000 rows.
 
     Returns:
@@ -349,14 +355,10 @@ def read_hubspot_deals(
     rejects: list[LoadError] = []
     rows_rejected = 0
     with open_source(source, encoding=encoding) as (handle, name):
-        reader = csv.reader(handle, delimiter=delimiter)
-        first = next(reader, None)
-        if first is None:
-            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
-        names = [n.strip() for n in first]
+        reader, names, used = read_header(handle, name, delimiter)
         kind = shape or _detect(names, name)
         cols = _columns(kind, columns)
-        header(csv.DictReader([], fieldnames=names), cols, _REQUIRED, name)
+        header(names, cols, _REQUIRED, name, delimiter=used)
         skip = other_pipelines == "skip"
         if (kind == "ui" and pipeline_id) or (
             kind == "api" and (pipeline_label or (skip and not pipeline_id))
@@ -366,8 +368,19 @@ def read_hubspot_deals(
         label = pipeline_label or pipeline.name
         slots = _stage_columns(names, kind, label, stages, name)
         want = label if kind == "ui" else pipeline_id
+        amounts = Amounts(decimal, allow_negative)
         rows = _Rows(
-            pipeline, stages, cols, names, slots, want, skip, timestamp_format, zone, currency
+            pipeline,
+            stages,
+            cols,
+            names,
+            slots,
+            want,
+            skip,
+            timestamp_format,
+            zone,
+            currency,
+            amounts,
         )
         width = len(names)
         data = DataRows(reader, progress)

@@ -16,6 +16,7 @@ ordering rule (time, then file order) are then those of every other loader.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -23,7 +24,7 @@ from typing import NamedTuple
 from .._deal import Deal, assemble
 from .._deal_info import DealInfo, EventMeta
 from .._pipeline import Pipeline
-from ..exceptions import LoadError, TransitionError, UnknownStageError
+from ..exceptions import LoadError, TransitionError
 
 __all__ = ["Event", "Refused", "StageLabels", "build_deal", "ordered"]
 
@@ -119,32 +120,52 @@ def build_deal(
 
 
 class StageLabels:
-    """Text in a CRM file -> stage key.
+    """Text in a file -> stage key, the one stage-label mapping every loader uses.
 
-    A ``stage_map`` entry, the key or name, then a case-insensitive match when
-    exactly one stage fits (HubSpot labels say 'Closed Won' where the
-    template's name is 'Closed won'). Shared by the CRM loaders.
+    A ``stage_map`` entry, then the key or name, then (with *fold*) a
+    case-insensitive match when exactly one stage fits (HubSpot labels say
+    'Closed Won' where the template's name is 'Closed won'). The CRM loaders
+    fold by default; the events and snapshot loaders on request
+    (``case_insensitive=True``).
     """
 
-    def __init__(self, pipeline: Pipeline, stage_map: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, stage_map: Mapping[str, str] | None, *, fold: bool = True
+    ) -> None:
         self.pipeline = pipeline
         folded: dict[str, set[str]] = {}
-        for s in pipeline.stages:
-            for text in (s.key, s.name):
-                folded.setdefault(text.casefold(), set()).add(s.key)
+        if fold:
+            for s in pipeline.stages:
+                for text in (s.key, s.name):
+                    folded.setdefault(text.casefold(), set()).add(s.key)
+        self.fold = fold
         self._folded = {t: next(iter(keys)) for t, keys in folded.items() if len(keys) == 1}
         self._cache: dict[str, str | None] = {}
         for text, ref in (stage_map or {}).items():
-            try:
-                self._cache[text] = pipeline.key(ref)
-            except UnknownStageError:
-                msg = f"stage_map maps {text!r} to {ref!r}, which is not a stage of pipeline {pipeline.name!r}; known stages are {list(pipeline.keys)!r}."
-                raise ValueError(msg) from None
+            # A target the pipeline lacks raises UnknownStageError before any row is read.
+            self._cache[text] = pipeline.key(ref)
 
     def __call__(self, text: str) -> str | None:
-        if text in self._cache:
-            return self._cache[text]
+        """The stage key *text* names, or ``None``."""
+        found = self._cache.get(text, "")
+        if found != "":
+            return found
         key = self.pipeline.key(text) if text in self.pipeline else None
         key = key or self._folded.get(text.casefold())
-        self._cache[text] = key
+        if len(self._cache) < 10_000:
+            self._cache[text] = key
         return key
+
+    def unknown(self, text: str, *, mapping: str = "stage_map={...}") -> str:
+        """Why *text* is not a stage: the pipeline's stages, the closest one, the way out."""
+        table = self.pipeline.table
+        keys = list(table.by_key)
+        choices = {n.casefold(): n for n in table.by_name}
+        choices.update((k.casefold(), k) for k in keys)
+        close = difflib.get_close_matches(text.casefold(), list(choices), n=1, cutoff=0.6)
+        hint = f"; did you mean {choices[close[0]]!r}?" if close else ""
+        fold = "" if self.fold else ", or match case-insensitively with case_insensitive=True"
+        return (
+            f"pipeline {self.pipeline.name!r} has no such stage; its stages are "
+            f"{', '.join(map(repr, keys))}{hint} (map the file's labels with {mapping}{fold})"
+        )

@@ -13,11 +13,11 @@ from .._lead import Lead
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError
 from ._common import (
+    Amounts,
     LoadResult,
     RowProblem,
     Source,
     _Tally,
-    parse_money,
     resolve_zone,
     unescape_cell,
 )
@@ -111,7 +111,7 @@ def read_leads_csv(
     timestamp_format: str | None = None,
     timezone: tzinfo | str | None = None,
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
     progress: Callable[[int], None] | None = None,
 ) -> LeadLoadResult:
@@ -132,7 +132,8 @@ def read_leads_csv(
             date such as ``2018-02-01`` is midnight).
         timezone: Zone for timestamps without an offset.
         errors: ``"raise"`` or ``"collect"``, as for :func:`read_events_csv`.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
         progress: Called with the number of rows read, every 10,000 rows.
 
@@ -210,8 +211,10 @@ def read_conversions_csv(
     timezone: tzinfo | str | None = None,
     currency: str | None = None,
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    decimal: str = ".",
+    allow_negative: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ConversionResult:
     """Read a table of won deals converted from *leads*: one row per conversion.
@@ -246,8 +249,12 @@ def read_conversions_csv(
         timezone: Zone for timestamps without an offset.
         currency: Currency of values when the file has no currency column.
         errors: ``"raise"`` or ``"collect"``, as for :func:`read_events_csv`.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
+        decimal: The decimal mark of values (``"."`` or ``","``); thousands
+            separators in groups of three are read either way.
+        allow_negative: Accept negative deal values (refused by default).
         progress: Called with the number of rows read, every 10,000 rows.
 
     Returns:
@@ -269,6 +276,7 @@ def read_conversions_csv(
             raise ValueError(msg)
         by_id[lead.id] = lead
     times = TimeCells(timestamp_format, resolve_zone(timezone))
+    amounts = Amounts(decimal, allow_negative)
     extra = extra_map(extra_columns)
     deals: list[Deal] = []
     converted: dict[str, tuple[Lead, int]] = {}
@@ -301,7 +309,7 @@ def read_conversions_csv(
                 if not cur:
                     msg = "a value needs a currency: add a currency column or pass currency='USD'"
                     raise RowProblem(msg, cols["value"], cells["value"])
-                value = parse_money(cells["value"], cols["value"] or "value", cur)
+                value = amounts.money(cells["value"], cols["value"] or "value", cur)
             deal_id = cells.get("deal_id") or lead_id
             if deal_id in deal_lines:
                 msg = f"the deal id was already on line {deal_lines[deal_id]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
@@ -16,6 +17,7 @@ from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError
 from ._common import (
+    Amounts,
     DataRows,
     DealGroups,
     LoadResult,
@@ -24,9 +26,10 @@ from ._common import (
     check_errors,
     header,
     open_source,
-    parse_money,
     parse_time,
+    read_header,
     resolve_zone,
+    sniff_delimiter,
     unescape_cell,
 )
 from ._intake import Event, Refused, StageLabels, build_deal, ordered
@@ -86,8 +89,10 @@ def read_salesforce_history(
     currency: str | None = None,
     deleted: Deleted = "reject",
     errors: str = "raise",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    decimal: str = ".",
+    allow_negative: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
     """Read a Salesforce ``OpportunityHistory`` export and rebuild each opportunity's history.
@@ -138,8 +143,12 @@ def read_salesforce_history(
         errors: ``"raise"`` stops at the first bad row; ``"collect"`` leaves
             out every opportunity with a bad row and returns the problems in
             ``result.rejects``.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
+        decimal: The decimal mark of amounts (``"."`` or ``","``); thousands
+            separators in groups of three are read either way.
+        allow_negative: Accept negative amounts (refused by default).
         progress: Called with the number of rows read, every 10,000 rows.
 
     Returns:
@@ -159,13 +168,10 @@ def read_salesforce_history(
         raise ValueError(msg)
     cols = _columns(columns)
     stages = StageLabels(pipeline, stage_map)
+    amounts = Amounts(decimal, allow_negative)
     with open_source(source, encoding=encoding) as (handle, name):
-        reader = csv.reader(handle, delimiter=delimiter)
-        first = next(reader, None)
-        if first is None:
-            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
-        names = [n.strip() for n in first]
-        header(csv.DictReader([], fieldnames=names), cols, _REQUIRED, name)
+        reader, names, used = read_header(handle, name, delimiter)
+        header(names, cols, _REQUIRED, name, delimiter=used)
         index = {n: i for i, n in enumerate(names)}
         pos = {f: index[c] for f, c in cols.items() if c is not None and c in index}
         width = len(names)
@@ -188,7 +194,7 @@ def read_salesforce_history(
                         continue
                     reason = "the row is deleted (IsDeleted is true); pass deleted='skip' to leave deleted rows out"
                     raise RowProblem(reason, cols["deleted"], values["deleted"])
-                save = _save(values, cols, line, stages, timestamp_format, zone, currency)
+                save = _save(values, cols, line, stages, timestamp_format, zone, currency, amounts)
                 pending.setdefault(deal_id, []).append(save)
             except RowProblem as problem:
                 groups.reject(problem, line, deal_id)
@@ -204,14 +210,14 @@ def _save(
     fmt: str | None,
     zone: tzinfo | None,
     currency: str | None,
+    amounts: Amounts,
 ) -> _Save:
     stage_text = values["stage"]
     if not stage_text:
         raise RowProblem("the stage is empty", cols["stage"], "")
     key = stages(stage_text)
     if key is None:
-        reason = f"pipeline {stages.pipeline.name!r} has no such stage; map it with stage_map="
-        raise RowProblem(reason, cols["stage"], stage_text)
+        raise RowProblem(stages.unknown(stage_text), cols["stage"], stage_text)
     at_text = values["at"]
     if not at_text:
         raise RowProblem("the timestamp is empty", cols["at"], "")
@@ -225,7 +231,7 @@ def _save(
                 "an amount needs a currency: add a CurrencyIsoCode column or pass currency='USD'"
             )
             raise RowProblem(reason, cols["amount"], amount)
-        money = parse_money(amount, cols["amount"] or "amount", cur)
+        money = amounts.money(amount, cols["amount"] or "amount", cur)
     return (at, line, key, stage_text, money, values.get("actor") or None)
 
 
@@ -255,7 +261,7 @@ def salesforce_pipeline(
     *,
     name: str = "Salesforce",
     include_inactive: bool = False,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
     **rules: Any,
 ) -> Pipeline:
@@ -275,7 +281,8 @@ def salesforce_pipeline(
             booleans, numbers may be numbers).
         name: The pipeline's name.
         include_inactive: Keep inactive stages, e.g. to load old history.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding (a BOM is skipped).
         **rules: Pipeline rules (``allow_backward=``, ``guards=`` ...).
             ``allow_skip`` defaults to ``True``, since Salesforce lets an
@@ -301,7 +308,9 @@ def salesforce_pipeline(
     items: list[tuple[bool, int, int, Stage]] = []
     if isinstance(source_or_rows, str | os.PathLike) or hasattr(source_or_rows, "read"):
         with open_source(cast("Source", source_or_rows), encoding=encoding) as (handle, file):
-            reader = csv.DictReader(handle, delimiter=delimiter)
+            first = handle.readline()
+            lines = itertools.chain([first], handle)
+            reader = csv.DictReader(lines, delimiter=delimiter or sniff_delimiter(first))
             fields = {f.strip() for f in reader.fieldnames or ()}
             for column in ("IsClosed", "IsWon"):
                 if column not in fields:

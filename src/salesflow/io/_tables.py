@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from ..exceptions import LoadError
-from ._common import DataRows, RowProblem, Source, check_errors, header, open_source, parse_time
+from ._common import (
+    DataRows,
+    RowProblem,
+    Source,
+    check_errors,
+    header,
+    open_source,
+    parse_time,
+    read_header,
+)
 
 __all__ = ["TimeCells", "columns_for", "extra_map", "paused_gc", "read_rows"]
 
@@ -97,7 +105,7 @@ def read_rows(
     extra: Sequence[tuple[str, str]],
     *,
     errors: str,
-    delimiter: str,
+    delimiter: str | None,
     encoding: str,
     progress: Callable[[int], None] | None,
     setup: Setup,
@@ -112,7 +120,8 @@ def read_rows(
         extra: (label, column) pairs of other columns that must exist, e.g.
             ``extra_columns``; the label names them in the error.
         errors: ``"raise"`` or ``"collect"``.
-        delimiter: The CSV delimiter.
+        delimiter: The CSV separator; ``None`` (the default) detects ``,``
+            ``;``, tab or ``|`` from the header.
         encoding: The file's encoding.
         progress: Called with the number of rows read, every 10,000 rows.
         setup: Builds the row handler once the header is known.
@@ -125,16 +134,12 @@ def read_rows(
     rejects: list[LoadError] = []
     rows_rejected = 0
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
-        reader = csv.reader(handle, delimiter=delimiter)
-        names = next(reader, None)
-        if names is None:
-            raise LoadError("the file is empty; it needs a header row", file=name, line=1)
+        reader, stripped, used = read_header(handle, name, delimiter)
         checked = {**cols, **dict(extra)}
-        stripped = [n.strip() for n in names]
         need = [*required, *named, *(label for label, _ in extra)]
-        header(csv.DictReader([], fieldnames=stripped), checked, need, name)
+        header(stripped, checked, need, name, delimiter=used)
         index = {n: i for i, n in reversed(list(enumerate(stripped)))}
-        width = len(names)
+        width = len(stripped)
         handle_row = setup(cols, index, width)
         data = DataRows(reader, progress)
         for line, row in data:
