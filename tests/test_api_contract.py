@@ -80,6 +80,7 @@ class TestNames:
             "StatusChange",
             "Touchpoint",
             "TransitionError",
+            "UnknownFieldError",
             "UnknownStageError",
             "Verdict",
             "datasets",
@@ -103,6 +104,12 @@ class TestNames:
         assert contract <= set(sf.metrics.__all__)
         assert callable(sf.report)
 
+    def test_report_lives_in_metrics(self) -> None:
+        """salesflow.metrics exports report and Report; the top level re-exports the same objects."""
+        assert {"Report", "report"} <= set(sf.metrics.__all__)
+        assert sf.report is sf.metrics.report
+        assert sf.Report is sf.metrics.Report
+
     def test_all_is_sorted_and_importable(self) -> None:
         """__all__ is kept sorted and every name in it exists."""
         assert sf.__all__ == sorted(sf.__all__)
@@ -121,6 +128,7 @@ class TestNames:
             "SalesflowWarning",
             "SchemaError",
             "TransitionError",
+            "UnknownFieldError",
             "UnknownStageError",
         ]
         for name in salesflow.exceptions.__all__:
@@ -132,8 +140,14 @@ class TestNames:
         assert sf.templates is salesflow.templates
 
     def test_typing_module(self) -> None:
-        """salesflow.typing exports the public aliases and the Guard protocol."""
-        assert sorted(salesflow.typing.__all__) == ["Attributes", "Guard", "StageRef"]
+        """salesflow.typing exports the public aliases and the Guard and Accumulator protocols."""
+        assert sorted(salesflow.typing.__all__) == [
+            "Accumulator",
+            "Attributes",
+            "Direction",
+            "Guard",
+            "StageRef",
+        ]
 
     def test_outcome_members(self) -> None:
         """Outcome has OPEN, WON and LOST."""
@@ -319,6 +333,7 @@ class TestErrors:
             (sf.TransitionError, ValueError),
             (sf.InvalidPipelineError, ValueError),
             (sf.UnknownStageError, KeyError),
+            (sf.UnknownFieldError, KeyError),
             (sf.CurrencyMismatchError, ValueError),
             (sf.SchemaError, ValueError),
             (sf.NotSerializableError, TypeError),

@@ -80,3 +80,98 @@ class TestLoaders:
             if isinstance(node, ast.Name) and node.id == "assemble"
         }
         assert callers == {"_intake.py"}
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _private_metrics_imports(tree: ast.Module) -> list[str]:
+    """Imports of ``salesflow.metrics._x`` (or of a private name of metrics) by a top-level module."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # A top-level module's ".metrics._x" is "salesflow.metrics._x".
+            base = "salesflow." if node.level == 1 else ""
+            module = base + (node.module or "")
+            modules = [module] + [f"{module}.{a.name}" for a in node.names]
+        else:
+            continue
+        private = [
+            module
+            for module in modules
+            if module.split(".")[:2] == ["salesflow", "metrics"]
+            and any(part.startswith("_") for part in module.split(".")[2:])
+        ]
+        if private:
+            found.append(f"{node.lineno}: {private[0]}")
+    return found
+
+
+def _lazy_frames_imports(tree: ast.Module) -> list[str]:
+    """Imports of the ``_frames`` module made inside a function (a call back into a hub)."""
+    return [
+        f"{node.lineno}: {func.name}"
+        for func in ast.walk(tree)
+        if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(func)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_frames")
+    ]
+
+
+class TestLayers:
+    def test_the_top_level_uses_only_public_metrics(self) -> None:
+        """No module directly under salesflow/ imports a private metrics module or name."""
+        found = [
+            f"{path.name}:{hit}"
+            for path in sorted(SRC.glob("*.py"))
+            for hit in _private_metrics_imports(_tree(path))
+        ]
+        assert found == []
+
+    def test_the_metrics_scan_would_catch_an_import(self) -> None:
+        """Both spellings of a private metrics import are flagged."""
+        tree = ast.parse(
+            "from .metrics._summary import stamp\n"
+            "from .metrics import _EPOCH\n"
+            "import salesflow.metrics._rate\n"
+            "from .metrics import Report\n"
+        )
+        assert len(_private_metrics_imports(tree)) == 3
+
+    def test_results_build_their_own_frames(self) -> None:
+        """No module imports _frames inside a function: results own their to_frame()."""
+        found = [
+            f"{path.relative_to(SRC)}:{hit}"
+            for path in sorted(SRC.rglob("*.py"))
+            for hit in _lazy_frames_imports(_tree(path))
+        ]
+        assert found == []
+        assert _lazy_frames_imports(ast.parse("def f():\n    from .._frames import rate_frame\n"))
+
+    def test_the_frames_layer_knows_no_result(self) -> None:
+        """_frames.py (the column helpers) imports nothing from metrics."""
+        tree = _tree(SRC / "_frames.py")
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert modules
+        assert not any("metrics" in (m or "") or "report" in (m or "") for m in modules)
+
+    def test_the_cli_maps_formats_to_functions(self) -> None:
+        """The CLI does not load loaders by module-path strings through importlib."""
+        tree = _tree(SRC / "_cli.py")
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        calls = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        assert "importlib" not in names | modules
+        assert not {"importlib", "__import__"} & calls
+
+    def test_optional_extras_come_through_one_helper(self) -> None:
+        """Only salesflow/_optional.py imports modules by name (and names the extra)."""
+        users = {
+            path.relative_to(SRC).as_posix()
+            for path in SRC.rglob("*.py")
+            if "import_module" in path.read_text(encoding="utf-8")
+        }
+        assert users == {"_optional.py"}

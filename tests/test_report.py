@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import salesflow as sf
 from salesflow import metrics as m
-from salesflow._report import ReportAccumulator
 from salesflow.datasets import synthetic
+from salesflow.metrics._report import ReportAccumulator
 
 
 class TestReport:

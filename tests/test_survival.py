@@ -1,4 +1,4 @@
-"""Tests for the Kaplan-Meier and Aalen-Johansen estimators in salesflow.metrics._survival."""
+"""Tests for the Kaplan-Meier and Aalen-Johansen estimators in salesflow.metrics."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salesflow.metrics._survival import (
+from salesflow.metrics import (
     CumulativeIncidence,
     KaplanMeier,
     cumulative_incidence,

@@ -166,3 +166,16 @@ except sf.InvalidPipelineError as error:
     assert_type(error.stages, tuple[str, ...])
 except sf.CurrencyMismatchError as error:
     assert_type(error.currencies, tuple[str, ...])
+
+# Breakdowns
+by_pair = sf.metrics.win_rate([deal], by=("owner", "product"))
+assert_type(by_pair, sf.metrics.Breakdown[sf.metrics.Rate])
+assert_type(by_pair.fields, tuple[str, ...])
+assert_type(by_pair.missing, int)
+sf.metrics.win_rate([deal], by=("owner", len))  # type: ignore[arg-type]
+try:
+    sf.metrics.win_rate([deal], by="region")
+except sf.UnknownFieldError as error:
+    assert_type(error.field, str)
+    assert_type(error.known, tuple[str, ...])
+    assert_type(error.suggestion, str | None)

@@ -9,7 +9,6 @@ from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
 from ._moves import MoveKind, MoveTable
 from ._pipeline import Pipeline, Verdict
-from ._report import Report, report
 from ._stage import Outcome, Stage
 from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
@@ -23,8 +22,10 @@ from .exceptions import (
     SalesflowWarning,
     SchemaError,
     TransitionError,
+    UnknownFieldError,
     UnknownStageError,
 )
+from .metrics import Report, report
 
 __version__ = "0.1.0.dev0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "StatusChange",
     "Touchpoint",
     "TransitionError",
+    "UnknownFieldError",
     "UnknownStageError",
     "Verdict",
     "datasets",

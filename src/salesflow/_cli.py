@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -12,16 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import templates
+from . import io, templates
+from ._optional import require
 from ._pipeline import Pipeline
-from ._report import Report, report
 from .exceptions import SalesflowError
+from .metrics import Report, report
 
-LOADERS = {
-    "events": ("salesflow.io._events", "read_events_csv"),
-    "deals": ("salesflow.io._deals", "read_deals_csv"),
-    "hubspot": ("salesflow.io._hubspot", "read_hubspot_deals"),
-    "salesforce": ("salesflow.io._salesforce", "read_salesforce_history"),
+#: ``--format`` -> the loader that reads it; a new loader is one line here.
+LOADERS: dict[str, Callable[..., io.LoadResult]] = {
+    "events": io.read_events_csv,
+    "deals": io.read_deals_csv,
+    "hubspot": io.read_hubspot_deals,
+    "salesforce": io.read_salesforce_history,
 }
 FORMATS = tuple(LOADERS)
 TEMPLATES: dict[str, Callable[[], Pipeline]] = {
@@ -60,9 +61,7 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
             ) from None
         return Pipeline.from_dict(data)
     if args.stages is not None:
-        build = importlib.import_module("salesflow.io._salesforce").salesforce_pipeline
-        pipeline: Pipeline = build(args.stages)
-        return pipeline
+        return io.salesforce_pipeline(args.stages)
     name = args.template or ("hubspot" if args.format == "hubspot" else "b2b")
     return TEMPLATES[name]()
 
@@ -89,7 +88,7 @@ def _pairs(pairs: Sequence[str], option: str, shape: str) -> dict[str, str]:
     return mapping
 
 
-def _load(args: argparse.Namespace, pipeline: Pipeline) -> Any:
+def _load(args: argparse.Namespace, pipeline: Pipeline) -> io.LoadResult:
     options: dict[str, Any] = {
         "timezone": args.timezone,
         "errors": "collect" if args.collect else "raise",
@@ -107,9 +106,7 @@ def _load(args: argparse.Namespace, pipeline: Pipeline) -> Any:
         if args.format != "deals":
             raise UsageError("--undated applies to --format deals only")
         options["undated"] = args.undated
-    module, name = LOADERS[args.format]
-    reader: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return reader(args.file, pipeline, **options)
+    return LOADERS[args.format](args.file, pipeline, **options)
 
 
 def _as_of(text: str | None) -> datetime | None:
@@ -128,7 +125,6 @@ def _as_of(text: str | None) -> datetime | None:
 
 def _write_png(result: Report, target: Path) -> None:
     from . import plot
-    from ._frames import require
 
     # A bare Figure, not pyplot: no global state, nothing to close.
     figure = require("matplotlib.figure", "salesflow[plot]", "--png").Figure(figsize=(8, 5))

@@ -22,6 +22,7 @@ __all__ = [
     "SalesflowWarning",
     "SchemaError",
     "TransitionError",
+    "UnknownFieldError",
     "UnknownStageError",
 ]
 
@@ -62,6 +63,36 @@ class UnknownStageError(SalesflowError, KeyError):
         msg = (
             f"Pipeline {pipeline!r} has no stage {stage!r}; "
             f"known stages are {', '.join(repr(k) for k in self.known)}."
+        )
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        # KeyError.__str__ would repr() the message and wrap it in quotes.
+        return str(self.args[0])
+
+
+class UnknownFieldError(SalesflowError, KeyError):
+    """A ``by=`` field that no deal has: neither a built-in field nor an attribute key.
+
+    Attributes:
+        field: The name that was asked for.
+        known: The fields the deals do have (built-in fields and attribute
+            keys), sorted.
+        suggestion: The closest known name, or ``None`` when none is close.
+    """
+
+    def __init__(self, field: str, *, known: Sequence[str], suggestion: str | None = None) -> None:
+        self.field = field
+        self.known = tuple(sorted(known))
+        self.suggestion = suggestion
+        hint = (
+            f"did you mean {suggestion!r}?"
+            if suggestion is not None
+            else "pass one of them, or a function of the deal."
+        )
+        msg = (
+            f"No deal has a field {field!r}; the deals have "
+            f"{', '.join(repr(k) for k in self.known)}; {hint}"
         )
         super().__init__(msg)
 

@@ -23,15 +23,13 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from ._frames import require
+from ._optional import require
 from ._pipeline import Pipeline
-from ._report import Report
 from ._stage import Stage
-from .metrics._conversion import Funnel, Mode
-from .metrics._summary import DurationSummary, micros
+from ._time import DAY, micros
+from .metrics import DurationSummary, Funnel, Report
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["cycle", "funnel", "time_in_stage"]
 
-_DAY_US = micros(timedelta(days=1))
+_DAY_US = micros(DAY)
 
 
 def _pyplot(feature: str) -> Any:
@@ -65,7 +63,7 @@ def funnel(
     data: Funnel | Report | Iterable[Deal],
     *,
     ax: Axes | None = None,
-    mode: Mode | None = None,
+    mode: Literal["reached", "direct"] | None = None,
     title: str | None = None,
 ) -> Axes:
     """Draw a funnel: one centred horizontal bar per step, widest at the top.
@@ -231,7 +229,7 @@ def time_in_stage(
             continue
         name = pipeline.stage(key).name if pipeline is not None else key
         median = summary.median
-        middle = "n/a" if median is None else f"{median / timedelta(days=1):.1f} d"
+        middle = "n/a" if median is None else f"{median / DAY:.1f} d"
         x = [0.0, *(t / _DAY_US for t in curve.times)]
         y = [1.0, *curve.survival_values]
         axes.step(x, y, where="post", label=f"{name} (n={summary.n:,}, median {middle})")
@@ -301,7 +299,7 @@ def cycle(
             (summary.mean, ":", "mean"),
         ):
             if value is not None:
-                length = value / timedelta(days=1)
+                length = value / DAY
                 axes.axvline(length, color="C3", linestyle=style, label=f"{label} {length:.1f} d")
         axes.legend(fontsize=8)
     else:

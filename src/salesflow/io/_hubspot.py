@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
+from .._time import EPOCH
 from ..exceptions import LoadError, SchemaError
 from ._common import (
     Amounts,
@@ -58,14 +59,13 @@ _REQUIRED = ("deal_id", "stage")
 # v2 labels quote the stage with double quotes, legacy labels with single quotes.
 _UI_ENTERED = re.compile(r"""Date entered (["'])(.+)\1""")
 _API_ENTERED = re.compile(r"hs_(v2_)?date_entered_(.+)")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _time(text: str, column: str, fmt: str | None, zone: tzinfo | None) -> datetime:
     """ISO 8601, epoch milliseconds (12 or more digits, the v1 API's form), or *fmt*."""
     if fmt is None and len(text) >= 12 and text.isascii() and text.isdigit():
         try:
-            return _EPOCH + timedelta(milliseconds=int(text))
+            return EPOCH + timedelta(milliseconds=int(text))
         except OverflowError:
             raise RowProblem("epoch milliseconds out of range", column, text) from None
     return parse_time(text, column, fmt=fmt, zone=zone)

@@ -18,7 +18,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from .._deal import Deal
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage_change import StageChange
+from .._time import stamp
 from .._touchpoint import Touchpoint
 from ..exceptions import NotSerializableError, SalesflowError, SalesflowWarning, SchemaError
 from ..typing import Guard
@@ -89,8 +90,6 @@ _COLUMNS = {
     "stage_changes": "seq, stage, at, at_utc, actor, reason, note",
     "touchpoints": "seq, at, at_utc, channel, direction, campaign, cost_amount, cost_currency, note",
 }
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 Row = tuple[Any, ...]
 
@@ -135,7 +134,7 @@ class NotStoredError(SalesflowError, KeyError):
 
 def _when(at: datetime) -> tuple[str, int]:
     """The ``at`` and ``at_utc`` cells: ISO 8601 with offset (and ``[zone]``), UTC microseconds."""
-    zone, key = at.tzinfo, (at - _EPOCH) // _MICROSECOND
+    zone, key = at.tzinfo, stamp(at)
     if isinstance(zone, ZoneInfo) and zone.key is not None:
         return f"{at.isoformat()}[{zone.key}]", key
     return at.isoformat(), key

@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
 from ._common import Breakdown
-from ._conversion import (
-    Funnel,
-    FunnelAccumulator,
-    FunnelRow,
-    WinRateAccumulator,
-    funnel,
-    stage_conversion,
-    win_rate,
-)
+from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._formulas import (
     cac,
     cac_payback,
@@ -29,6 +21,8 @@ from ._formulas import (
     net_revenue_retention,
     retention_rate,
 )
+from ._funnel import Funnel, FunnelAccumulator, FunnelRow, funnel
+from ._incidence import CumulativeIncidence, cumulative_incidence
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._leads import lead_conversion
 from ._markov import (
@@ -39,8 +33,9 @@ from ._markov import (
     win_probability,
 )
 from ._rate import Rate
+from ._report import Report, report
 from ._summary import CountSummary, DurationSummary
-from ._survival import CumulativeIncidence, KaplanMeier, cumulative_incidence, kaplan_meier
+from ._survival import KaplanMeier, kaplan_meier
 from ._timing import SalesCycleAccumulator, TimeInStageAccumulator, sales_cycle, time_in_stage
 from ._touch import touchpoints_per_conversion
 from ._value import (
@@ -65,6 +60,7 @@ __all__ = [
     "FunnelRow",
     "KaplanMeier",
     "Rate",
+    "Report",
     "SalesCycleAccumulator",
     "TimeInStageAccumulator",
     "ValueAccumulator",
@@ -92,6 +88,7 @@ __all__ = [
     "net_revenue_retention",
     "pipeline_coverage",
     "pipeline_value",
+    "report",
     "retention_rate",
     "sales_cycle",
     "sales_velocity",

@@ -30,16 +30,22 @@ from decimal import Context, Decimal
 from fractions import Fraction
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._checks import aware
 from .._deal import Deal
+from .._frames import build, decimal_series, float_series, text_series
 from .._money import Money
+from .._optional import pandas
+from .._time import DAY, MICROSECOND
 from .._touchpoint import Touchpoint
 from ..exceptions import CurrencyMismatchError
-from ._common import check_as_of, check_between, in_window
+from ._common import check_window, in_window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "NOT_SET",
@@ -53,6 +59,7 @@ __all__ = [
 AttributionModel: TypeAlias = Literal[
     "first", "last", "linear", "time_decay", "position", "w_shaped"
 ]
+"""The attribution models :func:`attribution` offers (see its docstring for each rule)."""
 #: A touchpoint field holding text, or a function giving a touchpoint's key.
 TouchKey: TypeAlias = str | Callable[[Touchpoint], str | None]
 
@@ -65,7 +72,6 @@ _MODELS: tuple[str, ...] = ("first", "last", "linear", "time_decay", "position",
 _TEXT_FIELDS = ("channel", "campaign", "direction", "note")
 # A private context: a caller's decimal.getcontext() settings must not change credits.
 _CONTEXT = Context(prec=28)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def _check_model(model: object) -> str:
@@ -108,12 +114,10 @@ def _time_decay(times: Sequence[datetime], half_life: timedelta) -> list[Fractio
     # Measured from the latest touch, so the largest weight is exactly 1 and no
     # weight underflows however old the journey; the ratios are unchanged.
     latest = max(times)
-    step = Decimal(half_life // _MICROSECOND)
+    step = Decimal(half_life // MICROSECOND)
     weights = [
         Fraction(
-            _CONTEXT.power(
-                Decimal(2), _CONTEXT.divide(-Decimal((latest - t) // _MICROSECOND), step)
-            )
+            _CONTEXT.power(Decimal(2), _CONTEXT.divide(-Decimal((latest - t) // MICROSECOND), step))
         )
         for t in times
     ]
@@ -303,7 +307,7 @@ class Attribution(Mapping[str, Money]):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict; amounts are exact decimal strings."""
-        days = None if self.half_life is None else self.half_life / timedelta(days=1)
+        days = None if self.half_life is None else self.half_life / DAY
         return {
             "model": self.model,
             "key": self.key,
@@ -333,11 +337,23 @@ class Attribution(Mapping[str, Money]):
             f"<tr><th>{esc(self.key)}</th><th>credited</th></tr>{rows}</table>"
         )
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame, one row per key: credit (exact Decimal), currency, share."""
-        from .._frames import attribution_frame
-
-        return attribution_frame(self)
+        pd = pandas("Attribution.to_frame()")
+        items = list(self.credits.items())
+        total = None if self.total is None else self.total.amount
+        share = [None if not total else float(m.amount / total) for _, m in items]
+        key = self.key if self.key not in ("model", "credit", "currency", "share") else "key"
+        return build(
+            pd,
+            {
+                "model": text_series(pd, [self.model] * len(items)),
+                key: text_series(pd, [k for k, _ in items]),
+                "credit": decimal_series(pd, [m.amount for _, m in items], "object"),
+                "currency": text_series(pd, [m.currency for _, m in items]),
+                "share": float_series(pd, share),
+            },
+        )
 
 
 def _largest_first(item: tuple[str, Decimal]) -> tuple[Decimal, str]:
@@ -410,8 +426,7 @@ def attribution(
     name = _check_model(model)
     decay = _check_half_life(half_life)
     key_of = _key_function(key)
-    cutoff = check_as_of(as_of)
-    window = check_between(between)
+    cutoff, window = check_window(as_of, between)
     sums: dict[str, Decimal] = {}
     currency: str | None = None
     conversions = unvalued = 0

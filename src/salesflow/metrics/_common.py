@@ -6,20 +6,26 @@ import html
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
 from .._checks import aware
 from .._deal import Deal
+from .._frames import build, concat, text_series, value_frame
+from .._money import Money
+from .._optional import pandas
 from .._pipeline import Pipeline
+from ._grouping import By, group
+from ._summary import DurationSummary, summaries_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Breakdown", "By", "Window"]
 
 R = TypeVar("R")
-#: A deal attribute to group by ("owner", "source", "currency", "stage", or a key of
-#: ``deal.attributes``), or a function of the deal.
-By = str | Callable[[Deal], Hashable]
 Window = tuple[datetime, datetime]
 
 
@@ -43,6 +49,13 @@ def check_between(between: Window | None) -> Window | None:
         msg = f"between ends ({end.isoformat()}) before it starts ({start.isoformat()})."
         raise ValueError(msg)
     return (start, end)
+
+
+def check_window(
+    as_of: datetime | None, between: Window | None
+) -> tuple[datetime | None, Window | None]:
+    """Validate the ``as_of`` and ``between`` arguments that every metric takes."""
+    return check_as_of(as_of), check_between(between)
 
 
 def in_window(at: datetime | None, between: Window | None) -> bool:
@@ -77,42 +90,29 @@ def common_pipeline(deals: Iterable[Deal], pipeline: Pipeline | None) -> Pipelin
     return pipeline
 
 
-def key_of(by: By, as_of: datetime | None = None) -> Callable[[Deal], Hashable]:
-    """A function giving the breakdown key of a deal (``"stage"``: its stage at *as_of*)."""
-    if callable(by):
-        return by
-    if by == "owner":
-        return lambda d: d.owner
-    if by == "source":
-        return lambda d: d.source
-    if by == "currency":
-        return lambda d: None if d.value is None else d.value.currency
-    if by == "stage":
-
-        def stage_at(deal: Deal) -> Hashable:
-            seen = cut(deal, as_of)
-            return None if seen is None else seen[0][-1]
-
-        return stage_at
-    if by == "pipeline":
-        return lambda d: d.pipeline.name
-    if isinstance(by, str):
-        return lambda d: d.attributes.get(by)
-    msg = f"by must be a field name or a function of the deal, got {by!r}."
-    raise TypeError(msg)
-
-
 @attrs.frozen(repr=False, eq=False)
 class Breakdown(Mapping[Hashable, R], Generic[R]):
     """One result per group: a read-only mapping ``key -> result``.
 
     Deals whose key is ``None`` are grouped under ``None`` (never dropped).
     It compares equal to any mapping with the same items.
+
+    Attributes:
+        metric: What was measured in each group.
+        by: The name of the grouping field; for several, the names joined with ", ".
+        results: Key -> result; the keys are tuples when grouping by several fields.
+        missing: How many deals lack an attribute named in ``by=`` and are grouped
+            under ``None`` for it (0 for built-in fields and functions).
+        fields: The name of each grouping field, in order.
     """
 
     metric: str
     by: str
     results: dict[Hashable, R]
+    missing: int = 0
+    fields: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(lambda self: (self.by,), takes_self=True)
+    )
 
     def __getitem__(self, key: Hashable) -> R:
         return self.results[key]
@@ -128,12 +128,23 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         out: dict[str, Any] = {}
         for key, value in self.results.items():
             to_dict = getattr(value, "to_dict", None)
-            out[str(key)] = to_dict() if to_dict is not None else _plain(value)
-        return {"metric": self.metric, "by": self.by, "results": out}
+            if len(self.fields) > 1 and isinstance(key, tuple):
+                text = ", ".join(map(str, key))
+            else:
+                text = str(key)
+            out[text] = to_dict() if to_dict is not None else _plain(value)
+        return {
+            "metric": self.metric,
+            "by": self.by,
+            "fields": list(self.fields),
+            "missing": self.missing,
+            "results": out,
+        }
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{k!r}: {v!r}" for k, v in self.results.items())
-        return f"Breakdown({self.metric} by {self.by}: {{{rows}}})"
+        missing = f"; missing={self.missing}" if self.missing else ""
+        return f"Breakdown({self.metric} by {self.by}: {{{rows}}}{missing})"
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -146,11 +157,63 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
             f"<tr><th>{esc(self.by)}</th><th>{esc(self.metric)}</th></tr>{rows}</table>"
         )
 
-    def to_frame(self) -> Any:
-        """A pandas DataFrame: the group key, then the columns of each group's frame."""
-        from .._frames import breakdown_frame
+    def to_frame(self) -> pd.DataFrame:
+        """A pandas DataFrame: the group key (one column per field), then each group's frame."""
+        pd = pandas("Breakdown.to_frame()")
+        parts = [(key, _frame_of(value)) for key, value in self.results.items()]
+        columns: set[str] = set().union(*(set(frame.columns) for _, frame in parts))
+        names = _key_columns(self.fields, columns)
+        if not parts:
+            return build(pd, {name: pd.Series([], dtype=object) for name in names})
+        several = len(names) > 1
+        framed = []
+        for key, frame in parts:
+            frame = frame.copy()
+            # With several fields, every key is a tuple of one value per field.
+            values = cast("tuple[Hashable, ...]", key) if several else (key,)
+            for i, (name, value) in enumerate(zip(names, values, strict=True)):
+                frame.insert(i, name, pd.Series([value] * len(frame), dtype=object))
+            framed.append(frame)
+        out = concat(pd, framed)
+        for name in names:
+            keys = list(out[name])
+            # Text keys get the text dtype; numbers, dates and mixed keys what pandas infers.
+            text = all(isinstance(k, str) or k is None for k in keys)
+            out[name] = text_series(pd, keys) if text else pd.Series(keys)
+        return out
 
-        return breakdown_frame(self)
+
+@runtime_checkable
+class _Framed(Protocol):
+    """A result that makes its own frame (``Rate``, ``Funnel``, ``Report`` …)."""
+
+    def to_frame(self) -> pd.DataFrame: ...
+
+
+def _frame_of(value: object) -> pd.DataFrame:
+    """The frame of one group's result: a metric result, stage summaries, money or a number."""
+    if isinstance(value, _Framed) and not isinstance(value, Breakdown):
+        return value.to_frame()
+    if isinstance(value, Mapping) and all(isinstance(v, DurationSummary) for v in value.values()):
+        return summaries_frame(value)
+    if value is None or isinstance(value, Money):
+        return value_frame(pandas(), value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value_frame(pandas(), value)
+    msg = f"Cannot make a frame of {type(value).__name__} {value!r}."
+    raise TypeError(msg)
+
+
+def _key_columns(fields: tuple[str, ...], taken: set[str]) -> list[str]:
+    """A column name per grouping field: ``by_`` before a clash, a number after a repeat."""
+    names: list[str] = []
+    for field in fields:
+        name = base = field if field not in taken else f"by_{field}"
+        n = 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return names
 
 
 def _plain(value: Any) -> Any:
@@ -167,14 +230,7 @@ def breakdown(
     as_of: datetime | None = None,
 ) -> Breakdown[R]:
     """Group *deals* by *by* and apply *compute* to each group (keys sorted, None last)."""
-    key = key_of(by, as_of)
-    groups: dict[Hashable, list[Deal]] = {}
-    for deal in deals:
-        groups.setdefault(key(deal), []).append(deal)
-
-    def order(k: Hashable) -> tuple[int, str]:
-        return (k is None, str(k))
-
-    results = {k: compute(groups[k]) for k in sorted(groups, key=order)}
-    name = by if isinstance(by, str) else getattr(by, "__name__", "key")
-    return Breakdown(metric, name, results)
+    grouped = group(deals, by, as_of)
+    results = {k: compute(members) for k, members in grouped.groups.items()}
+    fields = grouped.fields
+    return Breakdown(metric, ", ".join(fields), results, grouped.missing, fields)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from .._checks import aware
 from .._lead import Lead
-from ._common import Breakdown, Window, check_as_of, check_between, in_window
+from ._common import Breakdown, Window, check_window, in_window
 from ._rate import IntervalMethod, Rate
 
 __all__ = ["lead_conversion"]
@@ -57,8 +57,7 @@ def lead_conversion(
         A :class:`Rate` (``None`` value with no eligible lead), or a
         :class:`Breakdown` of rates.
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
     if within is not None and (not isinstance(within, timedelta) or within <= timedelta(0)):
         msg = f"within must be a positive timedelta, got {within!r}."
         raise ValueError(msg)

@@ -13,8 +13,8 @@ import attrs
 
 from .._deal import Deal
 from .._pipeline import Pipeline
+from .._time import stamp
 from ._common import check_as_of, common_pipeline, cut
-from ._summary import stamp
 
 __all__ = [
     "AbsorbingChain",

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._frames import build, float_series, number_series, text_series
+from .._optional import pandas
 from ._intervals import jeffreys_interval, wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["IntervalMethod", "Rate"]
 
@@ -136,8 +141,43 @@ class Rate:
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: numerator, denominator, value, ci_low, ci_high, method."""
-        from .._frames import rate_frame
+        pd = pandas("Rate.to_frame()")
+        low, high = self.interval if self.interval is not None else (None, None)
+        return build(
+            pd,
+            {
+                "numerator": number_series(pd, [self.numerator]),
+                "denominator": number_series(pd, [self.denominator]),
+                "value": float_series(pd, [self.value]),
+                "ci_low": float_series(pd, [low]),
+                "ci_high": float_series(pd, [high]),
+                "confidence": float_series(pd, [self.confidence]),
+                "method": text_series(pd, [self.method]),
+            },
+        )
 
-        return rate_frame(self)
+
+def bounds(rate: Rate | None) -> tuple[float | None, float | None, float | None]:
+    """A rate's value and interval bounds, ``None`` for what it lacks (frame columns)."""
+    if rate is None:
+        return None, None, None
+    low, high = rate.interval if rate.interval is not None else (None, None)
+    return rate.value, low, high
+
+
+def rate_row(metric: str, rate: Rate, stage: str | None = None) -> dict[str, Any]:
+    """The metric-table row of a rate (see :func:`salesflow._frames.metric_frame`)."""
+    value, low, high = bounds(rate)
+    counts = isinstance(rate.numerator, int) and isinstance(rate.denominator, int)
+    return {
+        "metric": metric,
+        "stage": stage,
+        "value": value,
+        "unit": "ratio",
+        "numerator": rate.numerator if counts else None,
+        "denominator": rate.denominator if counts else None,
+        "ci_low": low,
+        "ci_high": high,
+    }

@@ -5,29 +5,25 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._frames import build, days, float_series, int_series, text_series
+from .._optional import pandas
+from .._time import DAY, micros
 from ._survival import KaplanMeier
 
-__all__ = ["CountSummary", "DurationMethod", "DurationSummary", "micros", "stamp"]
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pandas as pd
+
+__all__ = ["CountSummary", "DurationMethod", "DurationSummary"]
 
 DurationMethod = Literal["km", "completed", "current"]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-def stamp(at: datetime) -> int:
-    """Microseconds since the epoch, in UTC (exact, and immune to DST wall-clock arithmetic)."""
-    return (at - _EPOCH) // _US
-
-
-def micros(delta: timedelta) -> int:
-    """A timedelta as whole microseconds."""
-    return delta // _US
 
 
 def _check_q(q: float) -> float:
@@ -196,7 +192,7 @@ class DurationSummary:
         """``'median 12.0 d, mean 14.2 d (n=40, 3 open, km)'``."""
 
         def days(d: timedelta | None) -> str:
-            return "n/a" if d is None else f"{d / timedelta(days=1):.1f} d"
+            return "n/a" if d is None else f"{d / DAY:.1f} d"
 
         return f"median {days(self.median)}, mean {days(self.mean)} (n={self.n}, {self.censored} open, {self.method})"
 
@@ -209,11 +205,10 @@ class DurationSummary:
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method."""
-        from .._frames import duration_frame
-
-        return duration_frame(self)
+        pd = pandas("DurationSummary.to_frame()")
+        return build(pd, _duration_columns(pd, [self]))
 
 
 @attrs.frozen(repr=False)
@@ -269,8 +264,58 @@ class CountSummary:
         mean = "n/a" if self.mean is None else f"{self.mean:.2f}"
         return f"CountSummary(n={self.n}, mean={mean}, median={self.median})"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: n, total, mean, median, p90."""
-        from .._frames import count_frame
+        pd = pandas("CountSummary.to_frame()")
+        return build(
+            pd,
+            {
+                "n": int_series(pd, [self.n]),
+                "total": int_series(pd, [self.total]),
+                "mean": float_series(pd, [self.mean]),
+                "median": float_series(pd, [self.median]),
+                "p90": float_series(pd, [self.percentile(0.9)]),
+            },
+        )
 
-        return count_frame(self)
+
+def _duration_columns(pd: ModuleType, summaries: Sequence[DurationSummary]) -> dict[str, pd.Series]:
+    return {
+        "method": text_series(pd, [s.method for s in summaries]),
+        "n": int_series(pd, [s.n for s in summaries]),
+        "censored": int_series(pd, [s.censored for s in summaries]),
+        "mean_days": float_series(pd, [days(s.mean) for s in summaries]),
+        "median_days": float_series(pd, [days(s.median) for s in summaries]),
+        "p90_days": float_series(pd, [days(s.percentile(0.9)) for s in summaries]),
+    }
+
+
+def summaries_frame(summaries: Mapping[str, DurationSummary]) -> pd.DataFrame:
+    """One row per stage of a ``{stage key: DurationSummary}`` (``metrics.time_in_stage``)."""
+    pd = pandas("time in stage to_frame()")
+    items = list(summaries.items())
+    columns = {"stage": text_series(pd, [k for k, _ in items])}
+    columns.update(_duration_columns(pd, [s for _, s in items]))
+    return build(pd, columns)
+
+
+def duration_rows(
+    prefix: str, summary: DurationSummary, stage: str | None = None
+) -> list[dict[str, Any]]:
+    """The metric-table rows of a summary: mean, median and p90, in days."""
+    values = {
+        "mean": summary.mean,
+        "median": summary.median,
+        "p90": summary.percentile(0.9),
+    }
+    return [
+        {
+            "metric": f"{prefix}_{name}",
+            "stage": stage,
+            "value": days(value),
+            "unit": "days",
+            "n": summary.n,
+            "censored": summary.censored,
+        }
+        for name, value in values.items()
+    ]

@@ -1,11 +1,11 @@
-"""Survival curves for durations when some spells are still open.
+"""Survival curves for durations when some spells are still open: Kaplan-Meier.
 
 Time in a stage or time to close cannot be averaged honestly while some deals
 are open: dropping them keeps only the fast ones, and counting them as closed at
 the cut-off shortens every long spell. Kaplan-Meier uses an open spell for as
 long as it was observed ("censored" at the cut-off); Aalen-Johansen does the
 same when a spell can end in several ways (won, lost), where treating the other
-outcome as censored would overstate each one.
+outcome as censored would overstate each one (``_incidence.py``).
 
 Both are built from counts per time (``from_counts``), so mergeable accumulators
 can feed them and get exactly what the raw durations would give. Durations are
@@ -19,20 +19,26 @@ import bisect
 import math
 import numbers
 import operator
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from itertools import accumulate
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
 
-__all__ = ["CumulativeIncidence", "KaplanMeier", "cumulative_incidence", "kaplan_meier"]
+from .._frames import build, float_series, int_series
+from .._optional import pandas
+from .._time import MICROSECOND
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["KaplanMeier", "kaplan_meier"]
 
 TimeT = TypeVar("TimeT", float, timedelta)
 _NumberT = TypeVar("_NumberT", bound="float | Decimal")
 
-_MICROSECOND = timedelta(microseconds=1)
 # Products of float factors land a few ulps off exact values: with 24 distinct
 # durations and no censoring, S after the 12th is 0.5000000000000001, and without
 # this slack the median would be the 13th duration instead of the 12th.
@@ -92,7 +98,7 @@ def _like(value: object, times: tuple[Any, ...], name: str) -> Any:
 
 def _number(t: float | timedelta) -> float:
     """A time as a float: timedeltas in microseconds, which they represent exactly."""
-    return t / _MICROSECOND if isinstance(t, timedelta) else t
+    return t / MICROSECOND if isinstance(t, timedelta) else t
 
 
 def _step(times: tuple[Any, ...], values: tuple[float, ...], t: Any, before: float) -> float:
@@ -317,11 +323,24 @@ class KaplanMeier(Generic[TimeT]):
             f"censored={self.censored!r}, median={self.median!r})"
         )
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame of the timeline: time, at_risk, events, censored, survival."""
-        from .._frames import km_frame
-
-        return km_frame(self)
+        pd = pandas("KaplanMeier.to_frame()")
+        times: list[Any] = list(self.times)  # all floats or all timedeltas
+        if times and isinstance(times[0], timedelta):
+            time = pd.Series(times, dtype="timedelta64[us]")
+        else:
+            time = float_series(pd, times)
+        return build(
+            pd,
+            {
+                "time": time,
+                "at_risk": int_series(pd, list(self.at_risk)),
+                "events": int_series(pd, list(self.event_counts)),
+                "censored": int_series(pd, list(self.censored_counts)),
+                "survival": float_series(pd, list(self.survival_values)),
+            },
+        )
 
 
 @overload
@@ -375,195 +394,3 @@ def kaplan_meier(
             msg = f"observed[{i}] must be True/False or 1/0, got {flag!r}."
             raise ValueError(msg)
     return KaplanMeier.from_counts(events, censored)
-
-
-def _sorted_labels(labels: Iterable[Hashable]) -> tuple[Hashable, ...]:
-    # Sorted so that results do not depend on input order; labels of mixed types
-    # cannot be compared, so those fall back to sorting by repr.
-    unique = set(labels)
-    try:
-        return tuple(sorted(unique))  # type: ignore[type-var]
-    except TypeError:
-        return tuple(sorted(unique, key=repr))
-
-
-@attrs.frozen(repr=False)
-class CumulativeIncidence(Generic[TimeT]):
-    """Aalen-Johansen cumulative incidence of competing outcomes (e.g. won vs lost).
-
-    CIF_j(t) = sum over times t_l <= t of S(t_l-) * d_jl / n_l, where S is the
-    Kaplan-Meier curve of ending for any cause (:attr:`overall`), d_jl the spells
-    ending with cause j at t_l and n_l those at risk. CIF_j(t) estimates the
-    probability of ending with cause j by t; the CIFs and S(t) sum to 1. One
-    minus a Kaplan-Meier curve that treats the other causes as censored
-    overstates it, because it pretends that lost deals could still be won.
-
-    Attributes:
-        causes: The observed causes, sorted.
-        overall: Kaplan-Meier curve of ending for any cause; its ``survival(t)``
-            is the probability that a spell is still open after t.
-        event_counts: Per cause, spells ending with it at each ``overall.times``.
-        incidence_values: Per cause, CIF at each ``overall.times``.
-    """
-
-    causes: tuple[Hashable, ...]
-    overall: KaplanMeier[TimeT]
-    event_counts: tuple[tuple[int, ...], ...]
-    incidence_values: tuple[tuple[float, ...], ...]
-
-    @overload
-    @classmethod
-    def from_counts(
-        cls,
-        events: Mapping[Hashable, Mapping[timedelta, int]],
-        censored: Mapping[timedelta, int] | None = None,
-    ) -> CumulativeIncidence[timedelta]: ...
-    @overload
-    @classmethod
-    def from_counts(
-        cls,
-        events: Mapping[Hashable, Mapping[_NumberT, int]],
-        censored: Mapping[_NumberT, int] | None = None,
-    ) -> CumulativeIncidence[float]: ...
-    @classmethod
-    def from_counts(
-        cls, events: Mapping[Hashable, Mapping[Any, int]], censored: Mapping[Any, int] | None = None
-    ) -> CumulativeIncidence[Any]:
-        """Build from ``{cause: {time: spells ending with it}}`` and ``{time: still open}``.
-
-        Gives exactly what :func:`cumulative_incidence` gives on the durations
-        these counts summarise.
-
-        Raises:
-            ValueError: As :meth:`KaplanMeier.from_counts`, or if a cause is None.
-        """
-        by_cause: dict[Hashable, dict[Any, int]] = {}
-        any_cause: dict[Any, int] = {}
-        for cause, counts in events.items():
-            if cause is None:
-                msg = "events must not use the cause None, which marks open spells; got None."
-                raise ValueError(msg)
-            _add_counts(counts, "events", by_cause.setdefault(cause, {}))
-            _add_counts(counts, "events", any_cause)
-        overall = KaplanMeier.from_counts(any_cause, censored)
-        causes = _sorted_labels(cause for cause, counts in by_cause.items() if counts)
-        table = tuple(tuple(by_cause[c].get(t, 0) for t in overall.times) for c in causes)
-        incidences = []
-        for per_time in table:
-            values, total, before = [], 0.0, 1.0
-            for n, d, after in zip(overall.at_risk, per_time, overall.survival_values, strict=True):
-                total += before * d / n  # before = S just before this time
-                values.append(total)
-                before = after
-            incidences.append(tuple(values))
-        return cls(causes, overall, table, tuple(incidences))
-
-    @property
-    def n(self) -> int:
-        """Number of spells, ended or still open."""
-        return self.overall.n
-
-    @property
-    def censored(self) -> int:
-        """Number of spells still open at the cut-off."""
-        return self.overall.censored
-
-    @property
-    def events(self) -> dict[Hashable, int]:
-        """Number of spells that ended with each cause."""
-        return {c: sum(counts) for c, counts in zip(self.causes, self.event_counts, strict=True)}
-
-    def incidence(self, cause: Hashable, t: TimeT) -> float | None:
-        """CIF of *cause* at *t*: the estimated probability of having ended with it by *t*.
-
-        Returns ``None`` for a result built from no spells (undefined).
-
-        Raises:
-            ValueError: If *cause* was never observed (often a misspelt label),
-                or *t* is not of the durations' kind.
-        """
-        if not self.overall.times:
-            return None
-        if cause not in self.causes:
-            msg = f"cause must be one of the observed causes {self.causes!r}, got {cause!r}."
-            raise ValueError(msg)
-        values = self.incidence_values[self.causes.index(cause)]
-        return _step(self.overall.times, values, _like(t, self.overall.times, "t"), 0.0)
-
-    def survival(self, t: TimeT) -> float | None:
-        """Probability that a spell is still open after *t*: ``overall.survival(t)``."""
-        return self.overall.survival(t)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Counts and the timeline, with events and incidence per cause, as plain dicts."""
-        rows = []
-        for i, (time, at_risk, _, censored, survival) in enumerate(self.overall.timeline):
-            events = {
-                c: counts[i] for c, counts in zip(self.causes, self.event_counts, strict=True)
-            }
-            cifs = {c: cif[i] for c, cif in zip(self.causes, self.incidence_values, strict=True)}
-            rows.append(
-                {"time": time, "at_risk": at_risk, "events": events, "censored": censored}
-                | {"survival": survival, "incidence": cifs}
-            )
-        return {"n": self.n, "censored": self.censored, "events": self.events, "timeline": rows}
-
-    def __repr__(self) -> str:
-        counts = f"n={self.n!r}, censored={self.censored!r}, events={self.events!r}"
-        return f"CumulativeIncidence({counts})"
-
-    def to_frame(self) -> Any:
-        """A pandas DataFrame, one row per time and cause: events, incidence, survival."""
-        from .._frames import incidence_frame
-
-        return incidence_frame(self)
-
-
-@overload
-def cumulative_incidence(
-    durations: Iterable[timedelta], causes: Iterable[Hashable | None]
-) -> CumulativeIncidence[timedelta]: ...
-@overload
-def cumulative_incidence(
-    durations: Iterable[float | Decimal], causes: Iterable[Hashable | None]
-) -> CumulativeIncidence[float]: ...
-def cumulative_incidence(
-    durations: Iterable[float | Decimal] | Iterable[timedelta],
-    causes: Iterable[Hashable | None],
-) -> CumulativeIncidence[Any]:
-    """Aalen-Johansen cumulative incidence of competing outcomes (won, lost, still open).
-
-    See :class:`CumulativeIncidence` for the formula.
-
-    Args:
-        durations: Length of each spell, all numbers or all timedeltas.
-        causes: How each spell ended, as any hashable label (e.g. ``"won"``,
-            ``"lost"``), or ``None`` if it was still open at the cut-off.
-
-    Returns:
-        The estimate; with no durations, one with ``n == 0`` whose
-        ``incidence`` and ``survival`` are ``None``.
-
-    Raises:
-        ValueError: If the lengths differ, a duration is negative, NaN or
-            infinite, or numbers and timedeltas are mixed.
-
-    Examples:
-        >>> ci = cumulative_incidence(
-        ...     [10, 12, 15, 15, 20, 25, 30, 30, 40, 45],
-        ...     ["won", "lost", "won", None, "lost", "won", None, "lost", "won", None],
-        ... )
-        >>> round(ci.incidence("won", 40), 6), round(ci.incidence("lost", 30), 6)
-        (0.491667, 0.333333)
-    """
-    values, labels = list(durations), list(causes)
-    if len(values) != len(labels):
-        msg = f"durations and causes must be as long, got {len(values)} and {len(labels)} items."
-        raise ValueError(msg)
-    events: dict[Hashable, dict[Any, int]] = {}
-    censored: dict[Any, int] = {}
-    for i, (value, label) in enumerate(zip(values, labels, strict=True)):
-        time = _duration(value, f"durations[{i}]")
-        counts = censored if label is None else events.setdefault(label, {})
-        counts[time] = counts.get(time, 0) + 1
-    return CumulativeIncidence.from_counts(events, censored)

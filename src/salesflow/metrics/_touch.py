@@ -8,7 +8,7 @@ from datetime import datetime
 
 from .._deal import Deal
 from .._lead import Lead
-from ._common import Window, check_as_of, check_between, in_window
+from ._common import Window, check_window, in_window
 from ._summary import CountSummary
 
 __all__ = ["touchpoints_per_conversion"]
@@ -39,8 +39,7 @@ def touchpoints_per_conversion(
         A :class:`CountSummary` (``n`` conversions, ``mean``, ``median``,
         ``percentile``); its values are ``None`` when nothing converted.
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
     counts: Counter[int] = Counter()
     for item in items:
         if isinstance(item, Deal):

@@ -14,7 +14,15 @@ from .._deal import Deal
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import CurrencyMismatchError, SalesflowWarning
-from ._common import Breakdown, By, Window, breakdown, check_as_of, check_between, cut, in_window
+from ._accumulator import DealAccumulator
+from ._common import (
+    Breakdown,
+    By,
+    Window,
+    breakdown,
+    check_window,
+    in_window,
+)
 
 __all__ = [
     "ValueAccumulator",
@@ -42,7 +50,7 @@ def _fraction(value: object, name: str) -> Decimal:
 
 
 @attrs.define
-class ValueAccumulator:
+class ValueAccumulator(DealAccumulator):
     """Sums and counts of deal values by status, in one currency; exactly mergeable.
 
     ``weights`` (stage key -> probability) makes it also add up the weighted
@@ -60,16 +68,11 @@ class ValueAccumulator:
     no_value: int = 0
     amounts: list[Decimal] = attrs.field(factory=list)
 
-    def add(self, deal: Deal) -> None:
-        """Count *deal* if it has the status at the cut-off (and is in the window)."""
-        seen = cut(deal, self.as_of)
-        if seen is not None:
-            self.add_seen(deal, *seen)
-
     def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
-        """Count *deal*, whose history up to the cut-off is *stages* at *times*.
+        """Count *deal* if it has the status at the cut-off (and is in the window).
 
-        The report calls this for every accumulator with one cut per deal.
+        *stages* at *times* is its history up to the cut-off: :meth:`add` cuts
+        it, and the report cuts each deal once for all of its accumulators.
         """
         stage = deal.pipeline.table.by_key[stages[-1]]
         status = "open" if stage.is_open else "won" if stage.is_won else "lost"
@@ -199,8 +202,7 @@ def average_deal_size(
     Returns:
         ``Money``, or ``None`` when no deal qualifies (undefined, not zero).
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
     if status not in ("won", "closed", "open", "lost"):
         msg = f"status must be 'won', 'closed', 'lost' or 'open', got {status!r}."
         raise ValueError(msg)
@@ -231,8 +233,7 @@ def pipeline_value(
     currency (or *currency*); ``None`` only when no currency can be known.
     Deals without a value are left out with a ``SalesflowWarning``.
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
 
     def compute(group: Iterable[Deal]) -> Money | None:
         group = list(group)
@@ -301,8 +302,7 @@ def weighted_pipeline(
     Raises:
         ValueError: A stage has no probability and none is given.
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
     deals = list(deals)
     weights = stage_weights({id(d.pipeline): d.pipeline for d in deals}.values(), probabilities)
 
@@ -355,7 +355,7 @@ def pipeline_coverage(
         numerator = pipeline_value(deals, as_of=as_of, currency=quota.currency)
     target = quota
     if basis == "remaining":
-        acc = ValueAccumulator("won", check_as_of(as_of), check_between(between))
+        acc = ValueAccumulator("won", *check_window(as_of, between))
         for deal in deals:
             acc.add(deal)
         won = acc.sum(quota.currency)

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._deal import Deal
+from .._frames import metric_frame, money_row
 from .._money import Money
-from ._common import Breakdown, By, Window, breakdown, check_as_of, check_between, cut
+from .._optional import pandas
+from .._time import DAY, micros
+from ._accumulator import DealAccumulator
+from ._common import Breakdown, By, Window, breakdown, check_window
 from ._conversion import WinRateAccumulator
-from ._rate import Rate
-from ._summary import DurationSummary, micros
+from ._rate import Rate, rate_row
+from ._summary import DurationSummary, duration_rows
 from ._timing import SalesCycleAccumulator
 from ._value import ValueAccumulator
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["Velocity", "VelocityAccumulator", "sales_velocity"]
 
-_DAY_US = Decimal(micros(timedelta(days=1)))
+_DAY_US = Decimal(micros(DAY))
 
 
 @attrs.frozen(repr=False)
@@ -60,7 +67,7 @@ class Velocity:
         value = "n/a" if self.value is None else f"{self.value.quantize(2)} per day"
         size = "n/a" if self.average_deal_size is None else str(self.average_deal_size.quantize(2))
         mean = self.cycle.mean
-        cycle = "n/a" if mean is None else f"{mean / timedelta(days=1):.1f} d"
+        cycle = "n/a" if mean is None else f"{mean / DAY:.1f} d"
         return f"{value} = {self.opportunities} open × {self.win_rate.format()} × {size} / {cycle}"
 
     def __repr__(self) -> str:
@@ -72,11 +79,20 @@ class Velocity:
     def _repr_html_(self) -> str:
         return f"<span>{html.escape(self.format())}</span>"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A long pandas DataFrame, one row per component (as ``Report.to_frame()``)."""
-        from .._frames import velocity_frame
+        return metric_frame(pandas("Velocity.to_frame()"), velocity_rows(self))
 
-        return velocity_frame(self)
+
+def velocity_rows(velocity: Velocity) -> list[dict[str, Any]]:
+    """The metric-table rows of a velocity: itself, open deals, win rate, deal size, cycle."""
+    return [
+        money_row("sales_velocity", velocity.value, "money per day"),
+        {"metric": "open_deals", "value": velocity.opportunities, "unit": "deals"},
+        rate_row("win_rate", velocity.win_rate),
+        money_row("average_deal_size", velocity.average_deal_size),
+        *duration_rows("sales_cycle", velocity.cycle),
+    ]
 
 
 def velocity_value(
@@ -92,7 +108,7 @@ def velocity_value(
 
 
 @attrs.define
-class VelocityAccumulator:
+class VelocityAccumulator(DealAccumulator):
     """The four components' accumulators, fed in one pass."""
 
     as_of: datetime | None = None
@@ -106,16 +122,14 @@ class VelocityAccumulator:
         self.sizes = ValueAccumulator("won", self.as_of)
         self.cycles = SalesCycleAccumulator("won", as_of=self.as_of)
 
-    def add(self, deal: Deal) -> None:
-        """Feed *deal* to every component."""
-        seen = cut(deal, self.as_of)
-        if seen is None:
-            return
-        if deal.pipeline.table.by_key[seen[0][-1]].is_open:
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Feed *deal*, whose history up to the cut-off is *stages* at *times*, to every component."""
+        if deal.pipeline.table.by_key[stages[-1]].is_open:
             self.opportunities += 1
-        self.wins.add(deal)
-        self.sizes.add(deal)
-        self.cycles.add(deal)
+        # The components share this cut-off, so one cut serves all three.
+        self.wins.add_seen(deal, stages, times)
+        self.sizes.add_seen(deal, stages, times)
+        self.cycles.add_seen(deal, stages, times)
 
     def merge(self, other: VelocityAccumulator) -> VelocityAccumulator:
         """A new accumulator holding both parts."""
@@ -165,8 +179,8 @@ def sales_velocity(
         between: Accepted for symmetry; reserved (raises if given).
         by: Group, as for :func:`win_rate`.
     """
-    as_of = check_as_of(as_of)
-    if check_between(between) is not None:
+    as_of, between = check_window(as_of, between)
+    if between is not None:
         msg = "sales_velocity() measures the state at the cut-off; use as_of=, not between=."
         raise ValueError(msg)
 

@@ -6,30 +6,37 @@ import html
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
-from ._deal import Deal
-from ._money import Money
-from ._pipeline import Pipeline
-from .metrics._common import (
+from .._deal import Deal
+from .._frames import metric_frame, money_row
+from .._money import Money
+from .._optional import pandas
+from .._pipeline import Pipeline
+from .._time import EPOCH
+from ._accumulator import DealAccumulator
+from ._common import (
     Breakdown,
     By,
     Window,
     breakdown,
-    check_as_of,
-    check_between,
+    check_window,
     common_pipeline,
     cut,
     in_window,
 )
-from .metrics._conversion import Funnel, FunnelAccumulator, WinRateAccumulator
-from .metrics._rate import Rate
-from .metrics._summary import _EPOCH, DurationSummary
-from .metrics._timing import SalesCycleAccumulator, TimeInStageAccumulator
-from .metrics._value import ValueAccumulator, stage_weights
-from .metrics._velocity import Velocity, velocity_value
+from ._conversion import WinRateAccumulator
+from ._funnel import Funnel, FunnelAccumulator
+from ._rate import Rate, rate_row
+from ._summary import DurationSummary, duration_rows
+from ._timing import SalesCycleAccumulator, TimeInStageAccumulator
+from ._value import ValueAccumulator, stage_weights
+from ._velocity import Velocity, velocity_rows, velocity_value
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Report", "report"]
 
@@ -136,15 +143,27 @@ class Report:
             f"<table>{heads}</table>"
         )
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """A long pandas DataFrame, one row per metric and stage: value, counts, interval."""
-        from ._frames import report_frame
-
-        return report_frame(self)
+        pd = pandas("Report.to_frame()")
+        rows: list[dict[str, Any]] = [
+            {"metric": "deals", "value": self.deals, "unit": "deals", "n": self.deals},
+            *velocity_rows(self.velocity),
+            money_row("pipeline_value", self.pipeline_value),
+            money_row("weighted_pipeline", self.weighted_pipeline),
+        ]
+        for row in self.funnel.rows:
+            key = row.stage.key
+            if row.conversion is not None:
+                rows.append(rate_row("stage_conversion", row.conversion, key))
+            rows.append(rate_row("cumulative_conversion", row.cumulative, key))
+        for key, summary in self.time_in_stage.items():
+            rows.extend(duration_rows("time_in_stage", summary, key)[:2])
+        return metric_frame(pd, rows)
 
 
 @attrs.define
-class ReportAccumulator:
+class ReportAccumulator(DealAccumulator):
     """Every accumulator of the report, fed once per deal; mergeable like its parts."""
 
     pipeline: Pipeline
@@ -171,16 +190,12 @@ class ReportAccumulator:
     def _parts(self) -> tuple[Any, ...]:
         return (self.funnel, self.stages, self.wins, self.won, self.open, self.cycles)
 
-    def add(self, deal: Deal) -> None:
-        """Feed *deal* to every metric."""
-        seen = cut(deal, self.as_of)
-        if seen is None:
-            return
+    def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
+        """Feed *deal*, whose history up to the cut-off is *stages* at *times*, to every metric."""
         self.deals += 1
         # Like the open pipeline, opportunities are placed by creation date.
-        if deal.pipeline.table.by_key[seen[0][-1]].is_open and in_window(seen[1][0], self.between):
+        if deal.pipeline.table.by_key[stages[-1]].is_open and in_window(times[0], self.between):
             self.opportunities += 1
-        stages, times = seen
         for part in self._parts():
             part.add_seen(deal, stages, times)
 
@@ -202,7 +217,7 @@ class ReportAccumulator:
         self.cycles.latest = latest
         as_of = self.as_of
         if as_of is None and latest is not None:
-            as_of = _EPOCH + timedelta(microseconds=latest)
+            as_of = EPOCH + timedelta(microseconds=latest)
         rate = self.wins.result()
         size = self.won.mean()
         cycle = self.cycles.result()
@@ -286,8 +301,7 @@ def report(
         >>> rep.deals, rep.funnel.total
         (500, 500)
     """
-    as_of = check_as_of(as_of)
-    between = check_between(between)
+    as_of, between = check_window(as_of, between)
     deals = list(deals)
     found = common_pipeline(deals, pipeline)
     if found is None:
