@@ -130,6 +130,23 @@ class DataRows:
             yield reader.line_num, row
 
 
+def read_all(reader: Any, progress: Callable[[int], None] | None) -> list[list[str]]:
+    """Every data row of a CSV reader, blank lines dropped, read in C-speed chunks.
+
+    Unlike :class:`DataRows` it does not keep line numbers: a loader that
+    needs to say where a problem is reads the rows again with ``DataRows``.
+    *progress* is called with the count every 10,000 rows.
+    """
+    rows: list[list[str]] = []
+    while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
+        rows += chunk
+        if progress is not None and len(chunk) == PROGRESS_EVERY:
+            progress(len(rows))
+    if [] in rows:
+        rows = [row for row in rows if row]
+    return rows
+
+
 G = TypeVar("G")
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import operator
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from typing import Any
 
 from .._pipeline import Pipeline
+from ._bulk import bulk_deals
 from ._common import (
     Amounts,
     DataRows,
@@ -20,6 +22,7 @@ from ._common import (
     escape_cell,
     header,
     open_source,
+    read_all,
     read_header,
     resolve_zone,
     unescape_cell,
@@ -130,6 +133,9 @@ def read_events_csv(
     zone = resolve_zone(timezone)
     cols = _columns(columns)
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
+        if not handle.seekable():
+            handle = io.StringIO(handle.read())  # the exact lane may read it twice
+        start = handle.tell()
         reader, names, used = read_header(handle, name, delimiter)
         index = {n: i for i, n in enumerate(names)}
         header(names, cols, _REQUIRED, name, delimiter=used)
@@ -150,7 +156,15 @@ def read_events_csv(
         width = len(names)
         groups: DealGroups[PendingDeal] = DealGroups(mode, name, lambda rows: len(rows.lines))
         rows.pending = groups.pending
-        data = DataRows(reader, progress)
+        everything = read_all(reader, progress)
+        fast = bulk_deals(everything, width, dict(present), rows)
+        if fast is not None:
+            return LoadResult(tuple(fast), (), len(everything), 0, name)
+        # Something needs saying: read the rows again, one by one, with their lines.
+        del everything
+        handle.seek(start)
+        reader, _, _ = read_header(handle, name, used)
+        data = DataRows(reader, None)
         for line, row in data:
             deal_id = ""
             try:

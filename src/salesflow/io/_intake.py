@@ -22,11 +22,11 @@ from datetime import datetime
 from typing import NamedTuple
 
 from .._deal import Deal, assemble
-from .._deal_info import DealInfo, EventMeta
+from .._deal_info import DealInfo, EventMeta, Metas
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError
 
-__all__ = ["Event", "Refused", "StageLabels", "build_deal", "ordered"]
+__all__ = ["Event", "Refused", "StageLabels", "build_columns", "build_deal", "ordered"]
 
 
 class Event(NamedTuple):
@@ -102,16 +102,27 @@ def build_deal(
         Refused: The history breaks a structural rule of *pipeline*.
     """
     metas = tuple(e.meta for e in events)
-    deal = assemble(
-        pipeline,
-        deal_id,
-        tuple(e.stage for e in events),
-        tuple(e.at for e in events),
-        metas if any(metas) else None,
-        info,
-    )
+    stages = tuple(e.stage for e in events)
+    times = tuple(e.at for e in events)
     if not check:
-        return deal
+        return assemble(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
+    return build_columns(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
+
+
+def build_columns(
+    pipeline: Pipeline,
+    deal_id: str,
+    stages: tuple[str, ...],
+    times: tuple[datetime, ...],
+    metas: Metas,
+    info: DealInfo,
+) -> Deal:
+    """:func:`build_deal` for a loader that holds its events as columns (already in order).
+
+    Raises:
+        Refused: The history breaks a structural rule of *pipeline*.
+    """
+    deal = assemble(pipeline, deal_id, stages, times, metas, info)
     try:
         pipeline.check(deal)
     except TransitionError as exc:

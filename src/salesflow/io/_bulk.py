@@ -1,0 +1,258 @@
+"""The events loader's fast lane: a clean file converted column by column.
+
+Most files are clean. For them the rows are transposed into columns and each
+column is converted in one pass: distinct stage labels and amounts once each,
+timestamps with ``map``, then the rows grouped by deal. The checks are the
+exact lane's; what differs is only that the fast lane does not say *where* a
+problem is. So anything unusual (a ragged row, an empty id, an unknown stage,
+a bad cell, a disagreement, an escaped cell, a history the pipeline refuses)
+makes :func:`bulk_deals` return ``None``, and the loader reads the same rows
+again the exact way, row by row, which finds and words every problem. Both
+lanes build identical deals; the tests compare them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import datetime
+from operator import attrgetter, eq, gt
+from typing import TYPE_CHECKING, Any
+
+from .._deal import Deal
+from .._deal_info import EventMeta, trusted_info
+from .._money import Money
+from ._common import RowProblem
+from ._intake import Refused, build_columns
+
+if TYPE_CHECKING:
+    from ._event_rows import EventRows
+
+__all__ = ["bulk_deals"]
+
+_TZINFO = attrgetter("tzinfo")
+
+
+def _column(
+    columns: Sequence[tuple[str, ...]], pos: Mapping[str, int], field: str
+) -> tuple[str, ...] | None:
+    at = pos.get(field)
+    return None if at is None else tuple(map(str.strip, columns[at]))
+
+
+def _escaped(texts: Iterable[str] | None) -> bool:
+    # A cell the writer guarded against formulas starts with a quote: the exact lane unescapes it.
+    return texts is not None and "\n'" in "\n" + "\n".join(texts)
+
+
+def _times(column: tuple[str, ...], rows: EventRows) -> list[datetime] | None:
+    if "" in column:
+        return None
+    try:
+        if rows.fmt is None:
+            times = list(map(datetime.fromisoformat, column))
+        else:
+            fmt = rows.fmt
+            times = [datetime.strptime(t, fmt) for t in column]  # noqa: DTZ007 - zone below
+    except ValueError:
+        return None
+    if None in set(map(_TZINFO, times)):
+        zone = rows.zone
+        if zone is None:
+            return None
+        times = [t if t.tzinfo is not None else t.replace(tzinfo=zone) for t in times]
+    return times
+
+
+def _moneys(
+    amounts: tuple[str, ...], currencies: Sequence[str], rows: EventRows
+) -> dict[tuple[str, str], Money | None] | None:
+    """Each distinct (amount, currency) cell pair as Money (``None`` for an empty amount)."""
+    found: dict[tuple[str, str], Money | None] = {}
+    column = rows.cols["value"] or "value"
+    for amount, cell in set(zip(amounts, currencies, strict=True)):
+        if not amount:
+            found[amount, cell] = None
+            continue
+        cur = cell or rows.currency
+        if not cur:
+            return None
+        try:
+            found[amount, cell] = rows.amounts.money(amount, column, cur)
+        except RowProblem:
+            return None
+    return found
+
+
+def _per_deal(
+    ids: tuple[str, ...],
+    column: tuple[Hashable, ...],
+    groups: Mapping[str, list[int]],
+    latest: bool,
+    runs: list[bool] | None,
+) -> dict[str, Any] | None:
+    """Each deal's one non-empty cell of a deal-level column (an empty one when it has none).
+
+    *runs* (when every deal's rows are adjacent) says, per row after the
+    first, whether it belongs to the deal of the row before.
+
+    Returns ``None`` when two rows of a deal disagree and the exact lane must
+    say so (with ``latest``, the deal's latest non-empty cell is taken).
+    Texts are compared, not parsed values: ``100`` and ``100.00`` disagree
+    here, and the exact lane then finds them equal.
+    """
+    if runs is not None and not any(map(gt, runs, map(eq, column[1:], column[:-1]))):
+        # Each deal's rows are adjacent and repeat one cell: the usual case.
+        return {deal_id: column[idx[0]] for deal_id, idx in groups.items()}
+    chosen: dict[str, Any] = {}
+    clash: set[str] = set()
+    for deal_id, cell in set(zip(ids, column, strict=True)):
+        if _empty(cell):
+            chosen.setdefault(deal_id, cell)
+        elif _empty(chosen.get(deal_id)) or chosen[deal_id] == cell:
+            chosen[deal_id] = cell
+        else:
+            clash.add(deal_id)
+    if clash and not latest:
+        return None
+    for deal_id in clash:
+        chosen[deal_id] = [column[i] for i in groups[deal_id] if not _empty(column[i])][-1]
+    return chosen
+
+
+def _empty(cell: object) -> bool:
+    # A text cell, or an (amount, currency) pair whose amount is empty.
+    return not cell or (type(cell) is tuple and not cell[0])
+
+
+def bulk_deals(
+    rows: Sequence[list[str]],
+    width: int,
+    pos: Mapping[str, int],
+    config: EventRows,
+) -> list[Deal] | None:
+    """The deals of clean event rows, or ``None`` when any row needs the exact lane.
+
+    Args:
+        rows: The cells of every data row.
+        width: The header's number of cells.
+        pos: Logical field -> cell index, for the fields the file has.
+        config: The exact lane's row reader, whose options this lane shares.
+    """
+    if not rows:
+        return []
+    if set(map(len, rows)) != {width}:
+        return None
+    columns = list(zip(*rows, strict=True))
+    ids = _column(columns, pos, "deal_id")
+    stage_texts = _column(columns, pos, "stage")
+    at_texts = _column(columns, pos, "at")
+    if ids is None or stage_texts is None or at_texts is None:
+        return None
+    text = {f: _column(columns, pos, f) for f in ("value", "currency", "owner", "source")}
+    notes = {f: _column(columns, pos, f) for f in ("actor", "reason", "note")}
+    del columns
+    groups = _groups(ids)
+    distinct_stages = set(stage_texts)
+    texts = (text["owner"], text["source"], *notes.values())
+    if "" in groups or _escaped(groups) or _escaped(distinct_stages) or any(map(_escaped, texts)):
+        return None
+    labels: dict[str, str] = {}
+    for label in distinct_stages:
+        key = config.labels(label)
+        if key is None:
+            return None
+        labels[label] = key
+    keys = list(map(labels.__getitem__, stage_texts))
+    times = _times(at_texts, config)
+    if times is None:
+        return None
+    by_time: Callable[[int], datetime] = times.__getitem__
+    for idx in groups.values():
+        if len(idx) > 1:
+            idx.sort(key=by_time)  # stable: equal times keep file order
+    latest = config.conflicts == "latest"
+    same = list(map(eq, ids[1:], ids[:-1]))
+    runs = same if same.count(False) + 1 == len(groups) else None
+    values: dict[str, Money | None] = {}
+    if text["value"] is not None:
+        amounts = text["value"]
+        currencies = text["currency"] or ("",) * len(ids)
+        money = _moneys(amounts, currencies, config)
+        chosen = (
+            None
+            if money is None
+            else _per_deal(ids, tuple(zip(amounts, currencies, strict=True)), groups, latest, runs)
+        )
+        if money is None or chosen is None:
+            return None
+        values = {d: money[pair] for d, pair in chosen.items()}
+    owners = sources = None
+    if (
+        text["owner"] is not None
+        and (owners := _per_deal(ids, text["owner"], groups, latest, runs)) is None
+    ):
+        return None
+    if (
+        text["source"] is not None
+        and (sources := _per_deal(ids, text["source"], groups, latest, runs)) is None
+    ):
+        return None
+    metas = _metas(notes, len(ids))
+    return _build(groups, keys, times, values, owners, sources, metas, config)
+
+
+def _groups(ids: Sequence[str]) -> dict[str, list[int]]:
+    """Row indexes per deal id, in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for i, deal_id in enumerate(ids):
+        group = groups.get(deal_id)
+        if group is None:
+            groups[deal_id] = [i]
+        else:
+            group.append(i)
+    return groups
+
+
+def _metas(notes: Mapping[str, tuple[str, ...] | None], n: int) -> list[EventMeta | None] | None:
+    actor, reason, note = (notes[f] or ("",) * n for f in ("actor", "reason", "note"))
+    if not (any(actor) or any(reason) or any(note)):
+        return None
+    return [
+        EventMeta(a or None, r or None, t or None) if a or r or t else None
+        for a, r, t in zip(actor, reason, note, strict=True)
+    ]
+
+
+def _build(
+    groups: Mapping[str, list[int]],
+    keys: list[str],
+    times: list[datetime],
+    values: Mapping[str, Money | None],
+    owners: Mapping[str, str] | None,
+    sources: Mapping[str, str] | None,
+    metas: list[EventMeta | None] | None,
+    config: EventRows,
+) -> list[Deal] | None:
+    pipeline = config.pipeline
+    key_of, time_of = keys.__getitem__, times.__getitem__
+    meta_of = None if metas is None else metas.__getitem__
+    deals: list[Deal] = []
+    append = deals.append
+    for deal_id, idx in groups.items():
+        meta = None
+        if meta_of is not None:
+            found = tuple(map(meta_of, idx))
+            meta = found if any(found) else None
+        info = trusted_info(
+            value=values.get(deal_id),
+            owner=(owners[deal_id] or None) if owners is not None else None,
+            source=(sources[deal_id] or None) if sources is not None else None,
+            attributes=None,
+        )
+        stages = tuple(map(key_of, idx))
+        stamps = tuple(map(time_of, idx))
+        try:
+            append(build_columns(pipeline, deal_id, stages, stamps, meta, info))
+        except Refused:
+            return None
+    return deals
