@@ -176,8 +176,10 @@ class SchemaError(SalesflowError, ValueError):
 
 
 class NotSerializableError(SalesflowError, TypeError):
-    """An object that cannot be written as a plain record, e.g. a pipeline whose
-    guard is a plain function."""
+    """An object that cannot be written as a plain record.
+
+    For example a pipeline whose guard is a plain function.
+    """
 
 
 class LoadError(SalesflowError, ValueError):

@@ -33,7 +33,8 @@ class Guard(Protocol):
     asked, so a refused move lists all of its reasons.
     """
 
-    def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None: ...
+    def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None:
+        """``None`` to allow moving *deal* to *target* at *at*, else why not."""
 
 
 class Accumulator(Protocol[R_co]):

@@ -198,7 +198,16 @@ def bulk_deals(
     ):
         return None
     metas = _metas(notes, len(ids))
-    return _build(groups, keys, times, values, owners, sources, metas, config)
+    return _build(
+        groups,
+        keys,
+        times,
+        values=values,
+        owners=owners,
+        sources=sources,
+        metas=metas,
+        config=config,
+    )
 
 
 def _groups(ids: Sequence[str]) -> dict[str, list[int]]:
@@ -227,6 +236,7 @@ def _build(
     groups: Mapping[str, list[int]],
     keys: list[str],
     times: list[datetime],
+    *,
     values: Mapping[str, Money | None],
     owners: Mapping[str, str] | None,
     sources: Mapping[str, str] | None,

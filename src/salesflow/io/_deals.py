@@ -55,6 +55,7 @@ class _Rows:
         cols: Mapping[str, str | None],
         index: Mapping[str, int],
         width: int,
+        *,
         dated: list[tuple[str, str]],
         extras: list[tuple[str, str]],
         labels: StageLabels,
@@ -95,7 +96,7 @@ class _Rows:
             raise RowProblem(self.labels.unknown(text), self.cols["stage"], text)
         return key
 
-    def build(self, row: list[str], deal_id: str) -> Deal | _Later:
+    def build(self, row: list[str], deal_id: str) -> Deal | _Later:  # noqa: C901, PLR0912, PLR0915 - one row's history rules, read in the order they apply
         """The deal, or what is needed to finish it once the file's latest date is known.
 
         *row* gets one empty cell appended, the one that absent fields read.
@@ -357,7 +358,17 @@ def read_deals_csv(
                 raise ValueError(msg)
             dated.append((second, engaged))
         rows = _Rows(
-            pipeline, cols, index, width, dated, extras, labels, times, currency, undated, amounts
+            pipeline,
+            cols,
+            index,
+            width,
+            dated=dated,
+            extras=extras,
+            labels=labels,
+            times=times,
+            currency=currency,
+            undated=undated,
+            amounts=amounts,
         )
         id_at, id_column = index[cols["deal_id"] or ""], cols["deal_id"]
 

@@ -199,7 +199,7 @@ def read_leads_csv(
     return LeadLoadResult(tuple(leads), rejects, read, rejected, name)
 
 
-def read_conversions_csv(
+def read_conversions_csv(  # noqa: C901, PLR0915 - links each row to its lead; split, it would pass a dozen locals around
     source: Source,
     leads: Iterable[Lead],
     pipeline: Pipeline,

@@ -194,7 +194,16 @@ def read_salesforce_history(
                         continue
                     reason = "the row is deleted (IsDeleted is true); pass deleted='skip' to leave deleted rows out"
                     raise RowProblem(reason, cols["deleted"], values["deleted"])
-                save = _save(values, cols, line, stages, timestamp_format, zone, currency, amounts)
+                save = _save(
+                    values,
+                    cols,
+                    line,
+                    stages,
+                    fmt=timestamp_format,
+                    zone=zone,
+                    currency=currency,
+                    amounts=amounts,
+                )
                 pending.setdefault(deal_id, []).append(save)
             except RowProblem as problem:
                 groups.reject(problem, line, deal_id)
@@ -207,6 +216,7 @@ def _save(
     cols: Mapping[str, str | None],
     line: int,
     stages: StageLabels,
+    *,
     fmt: str | None,
     zone: tzinfo | None,
     currency: str | None,
