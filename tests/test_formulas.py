@@ -20,6 +20,7 @@ from salesflow.metrics._formulas import (
     net_revenue_retention,
     retention_rate,
 )
+from tests.strategies import CURRENCIES
 
 
 def usd(amount: int | str | Decimal) -> Money:
@@ -78,11 +79,21 @@ class TestCac:
         with pytest.raises(TypeError, match="new_customers must be an int"):
             cac(usd(100), count)  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("spend", [1000.0, 1000, Decimal(1000)])
-    def test_spend_must_be_money(self, spend: object) -> None:
-        """A plain number (float above all) is not money."""
-        with pytest.raises(TypeError, match="spend must be Money"):
-            cac(spend, 3)  # type: ignore[arg-type]
+    @pytest.mark.parametrize("spend", [1000, Decimal(1000)])
+    def test_plain_spend_gives_a_decimal(self, spend: int | Decimal) -> None:
+        """An int or Decimal spend gives the cost per customer as a Decimal."""
+        result = cac(spend, 4)
+        assert isinstance(result, Decimal)
+        assert result == Decimal(250)
+
+    def test_float_spend_is_refused_with_the_reason(self) -> None:
+        """A float spend is refused: it cannot hold cents exactly, and the message says what to pass."""
+        with pytest.raises(
+            TypeError,
+            match=r"spend must be Money, an int or a Decimal, not the float 1000\.1: floats cannot "
+            r"hold cents exactly; pass Decimal\('1000\.1'\) or an int\.",
+        ):
+            cac(1000.1, 3)  # type: ignore[call-overload]
 
 
 class TestCacPayback:
@@ -356,6 +367,130 @@ class TestGrossRevenueRetention:
         """Churn in GBP against a USD start raises CurrencyMismatchError."""
         with pytest.raises(CurrencyMismatchError):
             gross_revenue_retention(usd(100), usd(0), Money(5, "GBP"))
+
+
+class TestPlainAmounts:
+    def test_the_notebook_call_works(self) -> None:
+        """net_revenue_retention(1000, 150, 50, 100) is (1000 + 150 - 50 - 100) / 1000 = 1.0."""
+        assert net_revenue_retention(1000, 150, 50, 100) == 1.0
+        assert gross_revenue_retention(1000, 50, 100) == 0.85
+
+    def test_ints_and_decimals_mix(self) -> None:
+        """Plain ints and Decimals are one kind: they may be mixed in a call."""
+        assert ltv_to_cac(Decimal("7500.00"), 2500) == 3.0
+        assert cac_payback(Decimal(2400), 250, Decimal("0.8")) == 12.0
+
+    def test_plain_ltv_is_a_decimal(self) -> None:
+        """ltv of a plain revenue is a plain Decimal, written without an exponent."""
+        result = ltv(100, 0.8, 0.04)
+        assert isinstance(result, Decimal)
+        assert str(result) == "2000"
+
+    def test_money_and_plain_numbers_do_not_mix(self) -> None:
+        """Money beside a plain number is refused: the number's currency (or unit) is unknown."""
+        with pytest.raises(
+            TypeError,
+            match=r"start is Money but expansion is a plain number \(150\); pass every amount "
+            r"as Money of one currency, or every amount as an int or Decimal\.",
+        ):
+            net_revenue_retention(usd(1000), 150, usd(50), usd(100))  # type: ignore[arg-type]
+
+    def test_mixing_is_refused_in_either_order(self) -> None:
+        """A plain number first and Money after is refused too, naming both."""
+        with pytest.raises(TypeError, match="cac is Money but ltv is a plain number"):
+            ltv_to_cac(7500, usd(2500))
+
+    @pytest.mark.parametrize("amount", [True, False])
+    def test_bool_is_refused(self, amount: bool) -> None:
+        """True dollars is a bug, not an amount."""
+        with pytest.raises(
+            TypeError, match=rf"start must be Money, an int or a Decimal, got the bool {amount}\."
+        ):
+            gross_revenue_retention(amount, 0, 0)
+
+    @pytest.mark.parametrize("amount", ["1000", None, [1000]])
+    def test_other_types_are_refused(self, amount: object) -> None:
+        """Strings, None and lists are not amounts; the message shows what to pass."""
+        with pytest.raises(
+            TypeError,
+            match=r"start must be Money, an int or a Decimal, got .*Money\('1200', 'USD'\)",
+        ):
+            net_revenue_retention(amount, 0, 0, 0)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("amount", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+    def test_non_finite_decimal_is_refused(self, amount: Decimal) -> None:
+        """A NaN or infinite Decimal is not an amount: ValueError naming the argument."""
+        with pytest.raises(
+            ValueError, match="monthly_revenue_per_customer must be a finite amount"
+        ):
+            ltv(amount, 0.8, 0.05)
+
+    def test_negative_plain_amount_is_refused(self) -> None:
+        """A negative plain amount is refused as a negative Money is."""
+        with pytest.raises(ValueError, match=r"churned must not be negative, got -5"):
+            net_revenue_retention(100, 0, 0, -5)
+
+    def test_plain_losses_above_the_start_are_refused(self) -> None:
+        """Contraction + churn above a plain start names the two plain amounts."""
+        with pytest.raises(
+            ValueError,
+            match=r"contraction \+ churned \(110\) is more than the starting revenue \(100\)",
+        ):
+            gross_revenue_retention(100, 60, 50)
+
+    @given(
+        currency=st.sampled_from(CURRENCIES),
+        start=st.decimals(min_value="0.01", max_value=10**9, places=2),
+        expansion=st.decimals(min_value=0, max_value=10**9, places=2),
+        lost=st.decimals(min_value=0, max_value=1, places=4),
+        split=st.decimals(min_value=0, max_value=1, places=2),
+        spend=st.decimals(min_value=0, max_value=10**9, places=2),
+        customers=counts,
+        margin=fractions,
+        churn=fractions,
+    )
+    def test_plain_decimals_and_money_give_the_same_numbers(
+        self,
+        currency: str,
+        start: Decimal,
+        expansion: Decimal,
+        lost: Decimal,
+        split: Decimal,
+        spend: Decimal,
+        customers: int,
+        margin: Decimal,
+        churn: Decimal,
+    ) -> None:
+        """Every helper gives the same number for plain Decimals as for Money of one currency."""
+
+        def money(amount: Decimal) -> Money:
+            return Money(amount, currency)
+
+        contraction = start * lost * split
+        churned = start * lost - contraction
+        plain_cac, money_cac = cac(spend, customers), cac(money(spend), customers)
+        assert (plain_cac, money_cac) == (None, None) or (
+            money_cac is not None and money_cac == money(plain_cac or Decimal(0))
+        )
+        plain_ltv, money_ltv = ltv(start, margin, churn), ltv(money(start), margin, churn)
+        assert (plain_ltv, money_ltv) == (None, None) or (
+            money_ltv is not None and money_ltv == money(plain_ltv or Decimal(0))
+        )
+        assert cac_payback(spend, start, margin) == cac_payback(money(spend), money(start), margin)
+        assert ltv_to_cac(start, spend) == ltv_to_cac(money(start), money(spend))
+        assert net_revenue_retention(start, expansion, contraction, churned) == (
+            net_revenue_retention(
+                money(start), money(expansion), money(contraction), money(churned)
+            )
+        )
+        assert gross_revenue_retention(start, contraction, churned) == (
+            gross_revenue_retention(money(start), money(contraction), money(churned))
+        )
+
+    def test_currencies_still_must_match(self) -> None:
+        """Money in two currencies is refused with CurrencyMismatchError, as before."""
+        with pytest.raises(CurrencyMismatchError, match="churned is in EUR"):
+            net_revenue_retention(usd(100), usd(0), usd(0), Money(5, "EUR"))
 
 
 class TestLeadVelocityRate:

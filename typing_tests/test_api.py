@@ -179,3 +179,19 @@ except sf.UnknownFieldError as error:
     assert_type(error.field, str)
     assert_type(error.known, tuple[str, ...])
     assert_type(error.suggestion, str | None)
+
+# Unit economics: Money in, Money out; plain int or Decimal in, Decimal out; floats refused
+assert_type(sf.metrics.cac(money, 3), sf.Money | None)
+assert_type(sf.metrics.cac(30000, 12), Decimal | None)
+assert_type(sf.metrics.ltv(Decimal(100), 0.8, 0.04), Decimal | None)
+assert_type(sf.metrics.ltv(money, 0.8, 0.04), sf.Money | None)
+assert_type(sf.metrics.net_revenue_retention(1000, 150, 50, 100), float | None)
+sf.metrics.cac(1000.0, 3)  # type: ignore[call-overload]
+sf.metrics.net_revenue_retention(1000.0, 150, 50, 100)  # type: ignore[arg-type]
+
+# Lead conversion with the deals the leads became
+lead = sf.Lead("L1", created_at=at)
+assert_type(
+    sf.metrics.lead_conversion([lead], [deal]),
+    sf.metrics.Rate | sf.metrics.Breakdown[sf.metrics.Rate],
+)

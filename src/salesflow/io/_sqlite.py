@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +30,8 @@ from .._pipeline import Pipeline
 from .._stage_change import StageChange
 from .._time import stamp
 from .._touchpoint import Touchpoint
-from ..exceptions import NotSerializableError, SalesflowError, SalesflowWarning, SchemaError
+from .._warn import warn
+from ..exceptions import NotSerializableError, SalesflowError, SchemaError
 from ..typing import Guard
 
 __all__ = ["NotStoredError", "SQLiteStore", "StoreConflictError"]
@@ -342,7 +342,7 @@ class SQLiteStore:
                 f"({', '.join(map(repr, plain))}); they are not stored. Pass them again with "
                 "load_pipeline(name, guards=[...]) or load_deals(pipeline=...)."
             )
-            warnings.warn(msg, SalesflowWarning, stacklevel=4)
+            warn(msg)
         kept = [g for g in pipeline.guards if g not in plain]
         record = (attrs.evolve(pipeline, guards=kept) if plain else pipeline).to_dict()
         self._records[id(pipeline)] = (pipeline, record)

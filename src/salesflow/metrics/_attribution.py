@@ -42,7 +42,7 @@ from .._optional import pandas
 from .._time import DAY, MICROSECOND
 from .._touchpoint import Touchpoint
 from ..exceptions import CurrencyMismatchError
-from ._common import check_window, in_window
+from ._common import check_window, deals_of, in_window
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -427,6 +427,7 @@ def attribution(
     decay = _check_half_life(half_life)
     key_of = _key_function(key)
     cutoff, window = check_window(as_of, between)
+    deals = deals_of(deals, "attribution")
     sums: dict[str, Decimal] = {}
     currency: str | None = None
     conversions = unvalued = 0

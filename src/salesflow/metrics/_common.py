@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
@@ -14,6 +15,7 @@ import attrs
 from .._checks import aware
 from .._deal import Deal
 from .._frames import build, concat, text_series, value_frame
+from .._lead import Lead
 from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
@@ -27,6 +29,93 @@ __all__ = ["Breakdown", "By", "Window"]
 
 R = TypeVar("R")
 Window = tuple[datetime, datetime]
+
+
+_NOTHING = object()
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _not_deals(metric: str, got: object, *, item: bool = False) -> TypeError:
+    """The error for *got* (the deals, or their first *item*) where *metric* wants deals."""
+    kind = type(got).__name__
+    a = "an" if kind[:1].lower() in "aeiou" else "a"
+    if isinstance(got, Lead):
+        msg = (
+            f"{metric}() takes deals, got a Lead ({got.id!r}); measure leads with "
+            "salesflow.metrics.lead_conversion(leads, deals=deals), or convert them "
+            "with lead.convert(pipeline, at=...)."
+        )
+    elif isinstance(got, Deal):
+        msg = (
+            f"{metric}() takes an iterable of deals, got a single Deal ({got.id!r}); "
+            f"pass a list: {metric}([deal])."
+        )
+    elif kind == "DataFrame":
+        msg = (
+            f"{metric}() takes deals, got a DataFrame; build the deals with "
+            "salesflow.io.from_frame(frame, pipeline) first."
+        )
+    elif isinstance(got, Mapping) and isinstance(next(iter(got.values()), None), Deal):
+        msg = f"{metric}() takes deals, got a {kind} of deals; pass its values: {metric}(mapping.values())."
+    elif isinstance(got, str | bytes) and not item:
+        msg = (
+            f"{metric}() takes deals, got a {kind} ({_shown(got)}); load a file with "
+            "salesflow.io.read_events_csv(path, pipeline) or another salesflow.io loader first."
+        )
+    else:
+        what = "None" if got is None else f"{a} {kind} ({_shown(got)})"
+        msg = (
+            f"{metric}() takes an iterable of deals, got {what}; "
+            "load deals with a salesflow.io loader or open them with pipeline.open_deal(...)."
+        )
+    return TypeError(msg)
+
+
+def deals_of(deals: Iterable[Deal], metric: str) -> Iterable[Deal]:
+    """*deals*, checked to be an iterable of :class:`~salesflow.Deal`, for *metric*.
+
+    The entry point of every deal-taking metric calls this once. It checks the
+    container and its first item only, so the per-deal loops are not slowed:
+    that catches the usual mistakes (leads, a single deal, a file name, a
+    DataFrame, a dict of deals) with a message naming the call to make. A
+    sequence (a list, a loader's result) or any re-iterable collection is
+    returned as it is; a one-shot iterator is returned with its first item put
+    back in front.
+
+    Raises:
+        TypeError: *deals* is not an iterable of deals; the message names what
+            was given and what to call instead.
+
+    Examples:
+        >>> import salesflow as sf
+        >>> from datetime import datetime, timezone
+        >>> lead = sf.Lead("L1", created_at=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        >>> deals_of([lead], "report")
+        Traceback (most recent call last):
+        ...
+        TypeError: report() takes deals, got a Lead ('L1'); measure leads with salesflow.metrics.lead_conversion(leads, deals=deals), or convert them with lead.convert(pipeline, at=...).
+    """
+    if (
+        isinstance(deals, Deal | str | bytes | Mapping)
+        or type(deals).__name__ == "DataFrame"
+        or not isinstance(deals, Iterable)
+    ):
+        raise _not_deals(metric, deals)
+    if isinstance(deals, Sequence):
+        first = deals[0] if len(deals) else _NOTHING
+    else:
+        iterator = iter(deals)
+        first = next(iterator, _NOTHING)
+        if iterator is deals:
+            # A one-shot iterator: put the item looked at back in front.
+            deals = () if first is _NOTHING else chain((cast("Deal", first),), iterator)
+    if first is not _NOTHING and not isinstance(first, Deal):
+        raise _not_deals(metric, first, item=True)
+    return deals
 
 
 def check_as_of(as_of: datetime | None) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +11,8 @@ import attrs
 
 from .._deal import Deal
 from .._stage import Stage
-from ..exceptions import CurrencyMismatchError, SalesflowWarning
+from .._warn import warn
+from ..exceptions import CurrencyMismatchError
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -22,6 +22,7 @@ from ._common import (
     check_window,
     common_pipeline,
     cut,
+    deals_of,
     in_window,
 )
 from ._rate import IntervalMethod, Rate
@@ -109,7 +110,7 @@ class WinRateAccumulator(DealAccumulator):
         if self.basis == "amount":
             if self.no_value:
                 msg = f"{self.no_value} closed deal(s) without a value are left out of the amount-based win rate."
-                warnings.warn(msg, SalesflowWarning, stacklevel=3)
+                warn(msg)
             total = self.won_amount + self.lost_amount
             return Rate.of(self.won_amount, total, interval=None, confidence=self.confidence)
         return Rate.of(
@@ -187,6 +188,7 @@ def win_rate(
         Rate(1/2, value=0.5, interval=(0.0945312, 0.905469))
     """
     as_of, between = check_window(as_of, between)
+    deals = deals_of(deals, "win_rate")
     if basis not in ("count", "amount"):
         msg = f"basis must be 'count' or 'amount', got {basis!r}."
         raise ValueError(msg)
@@ -224,7 +226,7 @@ def stage_conversion(
         UnknownStageError: A stage is not in the pipeline.
     """
     as_of, between = check_window(as_of, between)
-    deals = list(deals)
+    deals = list(deals_of(deals, "stage_conversion"))
     pipeline = common_pipeline(deals, None)
     if pipeline is None:
         return Rate.of(0, 0, interval=interval, confidence=confidence)

@@ -23,6 +23,7 @@ from ._common import (
     breakdown,
     check_window,
     common_pipeline,
+    deals_of,
     in_window,
 )
 from ._rate import IntervalMethod, Rate, bounds
@@ -362,6 +363,7 @@ def funnel(
             be known (no deals and no ``pipeline=``).
     """
     as_of, between = check_window(as_of, between)
+    deals = deals_of(deals, "funnel")
     if mode not in ("reached", "direct"):
         msg = f"mode must be 'reached' or 'direct', got {mode!r}."
         raise ValueError(msg)

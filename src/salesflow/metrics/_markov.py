@@ -14,7 +14,7 @@ import attrs
 from .._deal import Deal
 from .._pipeline import Pipeline
 from .._time import stamp
-from ._common import check_as_of, common_pipeline, cut
+from ._common import check_as_of, common_pipeline, cut, deals_of
 
 __all__ = [
     "AbsorbingChain",
@@ -168,7 +168,7 @@ def transition_counts(
     """
     as_of = check_as_of(as_of)
     counts: dict[str, Counter[str]] = {}
-    for deal in deals:
+    for deal in deals_of(deals, "transition_counts"):
         seen = cut(deal, as_of)
         if seen is None:
             continue
@@ -212,7 +212,7 @@ def win_probability(
     Returns:
         ``{open stage key: probability or None}`` in pipeline order.
     """
-    deals = list(deals)
+    deals = list(deals_of(deals, "win_probability"))
     found = common_pipeline(deals, pipeline)
     if found is None:
         msg = "win_probability() of no deals needs pipeline=... to know its stages."
@@ -232,7 +232,7 @@ def expected_time_to_close(
     completed stay are ``None``.
     """
     as_of = check_as_of(as_of)
-    deals = list(deals)
+    deals = list(deals_of(deals, "expected_time_to_close"))
     found = common_pipeline(deals, pipeline)
     if found is None:
         msg = "expected_time_to_close() of no deals needs pipeline=... to know its stages."

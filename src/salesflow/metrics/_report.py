@@ -25,6 +25,7 @@ from ._common import (
     check_window,
     common_pipeline,
     cut,
+    deals_of,
     in_window,
 )
 from ._conversion import WinRateAccumulator
@@ -302,7 +303,7 @@ def report(
         (500, 500)
     """
     as_of, between = check_window(as_of, between)
-    deals = list(deals)
+    deals = list(deals_of(deals, "report"))
     found = common_pipeline(deals, pipeline)
     if found is None:
         msg = "report() of no deals needs pipeline=... to know its stages."

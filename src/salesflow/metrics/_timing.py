@@ -21,6 +21,7 @@ from ._common import (
     check_window,
     common_pipeline,
     cut,
+    deals_of,
     in_window,
 )
 from ._summary import DurationMethod, DurationSummary
@@ -174,7 +175,7 @@ def time_in_stage(
     if per not in ("spell", "deal"):
         msg = f"per must be 'spell' or 'deal', got {per!r}."
         raise ValueError(msg)
-    deals = list(deals)
+    deals = list(deals_of(deals, "time_in_stage"))
     found = common_pipeline(deals, pipeline)
     if found is None:
         msg = "time_in_stage() of no deals needs pipeline=... to know its stages."
@@ -306,7 +307,7 @@ def sales_cycle(
     if method == "km" and status != "closed":
         msg = "method='km' needs status='closed': censoring lost deals would overstate the cycle of won ones."
         raise ValueError(msg)
-    deals = list(deals)
+    deals = list(deals_of(deals, "sales_cycle"))
     latest = max((stamp(c[1][-1]) for d in deals if (c := cut(d, as_of)) is not None), default=None)
 
     def compute(group: Iterable[Deal]) -> DurationSummary:

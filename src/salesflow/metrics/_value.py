@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +12,8 @@ import attrs
 from .._deal import Deal
 from .._money import Money
 from .._pipeline import Pipeline
-from ..exceptions import CurrencyMismatchError, SalesflowWarning
+from .._warn import warn
+from ..exceptions import CurrencyMismatchError
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -21,6 +21,7 @@ from ._common import (
     Window,
     breakdown,
     check_window,
+    deals_of,
     in_window,
 )
 
@@ -125,7 +126,7 @@ class ValueAccumulator(DealAccumulator):
             msg = (
                 f"{self.no_value} {self.status} deal(s) without a value are left out of the {what}."
             )
-            warnings.warn(msg, SalesflowWarning, stacklevel=4)
+            warn(msg)
 
     def mean(self) -> Money | None:
         """The average value, or ``None`` with no valued deal."""
@@ -203,6 +204,7 @@ def average_deal_size(
         ``Money``, or ``None`` when no deal qualifies (undefined, not zero).
     """
     as_of, between = check_window(as_of, between)
+    deals = deals_of(deals, "average_deal_size")
     if status not in ("won", "closed", "open", "lost"):
         msg = f"status must be 'won', 'closed', 'lost' or 'open', got {status!r}."
         raise ValueError(msg)
@@ -234,6 +236,7 @@ def pipeline_value(
     Deals without a value are left out with a ``SalesflowWarning``.
     """
     as_of, between = check_window(as_of, between)
+    deals = deals_of(deals, "pipeline_value")
 
     def compute(group: Iterable[Deal]) -> Money | None:
         group = list(group)
@@ -303,7 +306,7 @@ def weighted_pipeline(
         ValueError: A stage has no probability and none is given.
     """
     as_of, between = check_window(as_of, between)
-    deals = list(deals)
+    deals = list(deals_of(deals, "weighted_pipeline"))
     weights = stage_weights({id(d.pipeline): d.pipeline for d in deals}.values(), probabilities)
 
     def compute(group: Iterable[Deal]) -> Money | None:
@@ -346,7 +349,7 @@ def pipeline_coverage(
     if basis not in ("full", "remaining"):
         msg = f"basis must be 'full' or 'remaining', got {basis!r}."
         raise ValueError(msg)
-    deals = list(deals)
+    deals = list(deals_of(deals, "pipeline_coverage"))
     if weighted:
         numerator = weighted_pipeline(
             deals, probabilities=probabilities, as_of=as_of, currency=quota.currency

@@ -16,7 +16,7 @@ from .._money import Money
 from .._optional import pandas
 from .._time import DAY, micros
 from ._accumulator import DealAccumulator
-from ._common import Breakdown, By, Window, breakdown, check_window
+from ._common import Breakdown, By, Window, breakdown, check_window, deals_of
 from ._conversion import WinRateAccumulator
 from ._rate import Rate, rate_row
 from ._summary import DurationSummary, duration_rows
@@ -180,6 +180,7 @@ def sales_velocity(
         by: Group, as for :func:`win_rate`.
     """
     as_of, between = check_window(as_of, between)
+    deals = deals_of(deals, "sales_velocity")
     if between is not None:
         msg = "sales_velocity() measures the state at the cut-off; use as_of=, not between=."
         raise ValueError(msg)
