@@ -1,126 +1,32 @@
-"""The ``salesflow`` command line: ``salesflow demo`` and ``salesflow report FILE``."""
+"""The ``salesflow`` command line: ``demo``, ``inspect FILE`` and ``report FILE``.
+
+This module parses arguments and runs the commands; the flags' meaning for
+the loaders lives in ``_cli_load``, the ``--by`` table in ``_cli_table``, the
+look at an unknown file in ``_cli_inspect`` and the rephrasing of library
+messages into flags in ``_cli_messages``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
-from datetime import datetime
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import io, templates
+from . import io
+from ._cli_load import FORMATS, TEMPLATES, UsageError, load, parse_time, pipeline_of, zone_of
+from ._cli_messages import for_cli
+from ._cli_table import comparison, lead_comparison
 from ._optional import require
-from ._pipeline import Pipeline
 from .exceptions import SalesflowError
-from .metrics import Report, report
+from .metrics import Breakdown, Rate, Report, lead_conversion, report
 
-#: ``--format`` -> the loader that reads it; a new loader is one line here.
-LOADERS: dict[str, Callable[..., io.LoadResult]] = {
-    "events": io.read_events_csv,
-    "deals": io.read_deals_csv,
-    "hubspot": io.read_hubspot_deals,
-    "salesforce": io.read_salesforce_history,
-}
-FORMATS = tuple(LOADERS)
-TEMPLATES: dict[str, Callable[[], Pipeline]] = {
-    "b2b": templates.b2b,
-    "investor": templates.investor,
-    "hubspot": templates.hubspot_default,
-}
-
-
-class UsageError(Exception):
-    """A problem with the command's input, reported in one line with exit code 2."""
-
-
-def _progress() -> Callable[[int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(rows: int) -> None:
-        sys.stderr.write(f"\rread {rows:,} rows")
-        sys.stderr.flush()
-
-    return show
-
-
-def _pipeline(args: argparse.Namespace) -> Pipeline:
-    if args.pipeline is not None:
-        try:
-            data = json.loads(Path(args.pipeline).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read the pipeline file {args.pipeline}: {exc.strerror or exc}"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(
-                f"{args.pipeline}, line {exc.lineno}: not valid JSON ({exc.msg})"
-            ) from None
-        return Pipeline.from_dict(data)
-    if args.stages is not None:
-        return io.salesforce_pipeline(args.stages)
-    name = args.template or ("hubspot" if args.format == "hubspot" else "b2b")
-    return TEMPLATES[name]()
-
-
-def _columns(pairs: Sequence[str]) -> dict[str, str | None]:
-    columns: dict[str, str | None] = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field:
-            raise UsageError(
-                f"--column takes FIELD=COLUMN (or FIELD= to ignore a field), got {pair!r}"
-            )
-        columns[field.strip()] = column.strip() or None
-    return columns
-
-
-def _pairs(pairs: Sequence[str], option: str, shape: str) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        left, sep, right = pair.partition("=")
-        if not sep or not left.strip() or not right.strip():
-            raise UsageError(f"{option} takes {shape}, got {pair!r}")
-        mapping[left.strip()] = right.strip()
-    return mapping
-
-
-def _load(args: argparse.Namespace, pipeline: Pipeline) -> io.LoadResult:
-    options: dict[str, Any] = {
-        "timezone": args.timezone,
-        "errors": "collect" if args.collect else "raise",
-        "progress": _progress(),
-    }
-    if args.column:
-        options["columns"] = _columns(args.column)
-    if args.timestamp_format:
-        options["timestamp_format"] = args.timestamp_format
-    if args.currency:
-        options["currency"] = args.currency
-    if args.stage:
-        options["stage_map"] = _pairs(args.stage, "--stage", "LABEL=STAGE")
-    if args.undated is not None:
-        if args.format != "deals":
-            raise UsageError("--undated applies to --format deals only")
-        options["undated"] = args.undated
-    return LOADERS[args.format](args.file, pipeline, **options)
-
-
-def _as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"--as-of takes an ISO 8601 timestamp with an offset, got {text!r}"
-        ) from None
-    if at.tzinfo is None:
-        raise UsageError(f"--as-of {text!r} has no time zone; add one, e.g. {text}+00:00")
-    return at
+__all__ = ["main"]
 
 
 def _write_png(result: Report, target: Path) -> None:
@@ -132,26 +38,27 @@ def _write_png(result: Report, target: Path) -> None:
     figure.savefig(target, dpi=120, bbox_inches="tight")
 
 
-def _emit(result: Report | Any, args: argparse.Namespace) -> None:
-    if isinstance(result, Report):
-        sys.stdout.write(result.to_text())
-        data: Any = result.to_dict()
-    else:  # a Breakdown of reports
-        data = {}
-        for key, part in result.items():
-            sys.stdout.write(f"=== {args.by} = {key}\n{part.to_text()}\n")
-            data[str(key)] = part.to_dict()
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse what cannot be written before any work is done."""
+    if args.png is None:
+        return
+    if getattr(args, "by", None):
+        raise UsageError("--png draws one funnel; leave out --by")
+    require("matplotlib.figure", "salesflow[plot]", "--png")
+
+
+def _emit(result: Report, args: argparse.Namespace) -> None:
+    sys.stdout.write(result.to_text())
     if args.json is not None:
-        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     if args.png is not None:
-        if not isinstance(result, Report):
-            raise UsageError("--png draws one funnel; leave out --by")
         _write_png(result, args.png)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .datasets import synthetic
 
+    _check_outputs(args)
     deals = synthetic(args.deals, seed=args.seed)
     result = report(deals)
     sys.stdout.write(
@@ -161,19 +68,62 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _by(args: argparse.Namespace) -> str | tuple[str, ...] | None:
+    """``--by a --by b`` or ``--by a,b`` as a field name or a tuple of them."""
+    fields = [f.strip() for text in args.by or () for f in text.split(",") if f.strip()]
+    if not fields:
+        return None
+    return fields[0] if len(fields) == 1 else tuple(fields)
+
+
+def _leads(
+    loaded: io.LoadResult, args: argparse.Namespace, by: str | tuple[str, ...] | None
+) -> None:
+    """The lead conversion of ``--format leads``, before the report of the won deals."""
+    if not isinstance(loaded, io.ConversionResult):
+        return
+    as_of = parse_time(args.as_of, zone_of(args), "--as-of") if args.as_of else None
+    total = lead_conversion(loaded.leads, as_of=as_of)
+    assert isinstance(total, Rate)
+    sys.stdout.write(f"Lead conversion: {total.format()}\n")
+    if isinstance(by, str):
+        groups = lead_conversion(loaded.leads, as_of=as_of, by=by)
+        assert isinstance(groups, Breakdown)
+        sys.stdout.write(lead_comparison(groups, total))
+    sys.stdout.write("\nThe won deals (the conversions file):\n\n")
+
+
 def _report(args: argparse.Namespace) -> int:
-    pipeline = _pipeline(args)
-    loaded = _load(args, pipeline)
+    _check_outputs(args)
+    by = _by(args)
+    as_of = parse_time(args.as_of, zone_of(args), "--as-of") if args.as_of else None
+    pipeline = pipeline_of(args)
+    loaded = load(args, pipeline)
     if sys.stderr.isatty():
         sys.stderr.write("\r")
     if loaded.rejects:
         sys.stderr.write(f"{loaded.summary()}\n")
         for error in loaded.rejects[:20]:
-            sys.stderr.write(f"  {error}\n")
+            sys.stderr.write(f"  {for_cli(str(error))}\n")
         if len(loaded.rejects) > 20:
             sys.stderr.write(f"  ... and {len(loaded.rejects) - 20} more\n")
-    result = report(loaded, pipeline=pipeline, as_of=_as_of(args.as_of), by=args.by)
-    _emit(result, args)
+    _leads(loaded, args, by)
+    if by is None:
+        _emit(report(loaded, pipeline=pipeline, as_of=as_of), args)
+        return 0
+    groups: Breakdown[Report] = report(loaded, pipeline=pipeline, as_of=as_of, by=by)
+    total = report(loaded, pipeline=pipeline, as_of=as_of)
+    sys.stdout.write(comparison(groups, total))
+    if args.json is not None:
+        data: dict[str, Any] = {"all": total.to_dict(), "groups": groups.to_dict()}
+        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from ._cli_inspect import inspect_file
+
+    sys.stdout.write(inspect_file(args.file, encoding=args.encoding, conversions=args.conversions))
     return 0
 
 
@@ -183,6 +133,137 @@ def _count(text: str) -> int:
         msg = f"must be at least 1, got {value}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _outputs(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--json", type=Path, metavar="OUT", help="also write the report as JSON to OUT"
+    )
+    sub.add_argument(
+        "--png",
+        type=Path,
+        metavar="OUT",
+        help="also draw the funnel to OUT (needs salesflow[plot])",
+    )
+
+
+def _pipeline_flags(rep: argparse.ArgumentParser) -> None:
+    group = rep.add_argument_group(
+        "pipeline (one of --stages, --pipeline, --template, --salesforce-stages)"
+    )
+    source = group.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stages",
+        metavar="'A,B,…'",
+        help="the open stages in order, comma-separated: a linear pipeline (with --won, --lost)",
+    )
+    source.add_argument(
+        "--pipeline",
+        type=Path,
+        metavar="JSON",
+        help="a pipeline definition (JSON from Pipeline.to_dict())",
+    )
+    source.add_argument(
+        "--template", choices=sorted(TEMPLATES), help="a built-in pipeline (default b2b)"
+    )
+    source.add_argument(
+        "--salesforce-stages",
+        type=Path,
+        metavar="CSV",
+        help="a Salesforce OpportunityStage export to build the pipeline from",
+    )
+    group.add_argument("--won", metavar="STAGE", help="--stages: the won stage (default Won)")
+    group.add_argument(
+        "--lost", metavar="STAGE", help="--stages: the lost stage (default Lost; '' for none)"
+    )
+    group.add_argument("--name", help="--stages: the pipeline's name (default: the file's name)")
+
+
+def _reading_flags(rep: argparse.ArgumentParser) -> None:
+    group = rep.add_argument_group("reading the file")
+    group.add_argument(
+        "--format", choices=FORMATS, default="events", help="the file's shape (default events)"
+    )
+    group.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="map a field to your column (FIELD= ignores a field); repeatable",
+    )
+    group.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="LABEL=STAGE",
+        help="map a stage label of the file to a stage of the pipeline; repeatable",
+    )
+    group.add_argument(
+        "--stage-date",
+        action="append",
+        default=[],
+        metavar="STAGE=COLUMN",
+        help="deals: the column with the date each deal entered STAGE; repeatable",
+    )
+    group.add_argument(
+        "--attribute",
+        action="append",
+        default=[],
+        metavar="COLUMN[=NAME]",
+        help="copy a column into the deals' (leads') attributes, e.g. for --by; repeatable",
+    )
+    group.add_argument("--encoding", help="the file's encoding, e.g. cp1252 (default UTF-8)")
+    group.add_argument(
+        "--delimiter", help="the separator: , ; tab | (default: detected from the header)"
+    )
+    group.add_argument(
+        "--decimal", choices=(".", ","), help="the decimal mark of amounts (default .)"
+    )
+    group.add_argument(
+        "--timezone",
+        help="zone of dates without an offset, e.g. UTC or Europe/Paris (and of --as-of)",
+    )
+    group.add_argument(
+        "--timestamp-format",
+        help="strptime format of the dates, e.g. '%%d/%%m/%%Y' (default ISO 8601)",
+    )
+    group.add_argument(
+        "--currency", help="currency of the amounts when the file has no currency column"
+    )
+    group.add_argument(
+        "--undated",
+        metavar="latest|error|DATE",
+        help="deals: place rows with no date at the file's latest date, or at DATE (default error)",
+    )
+    group.add_argument(
+        "--allow-negative", action="store_true", help="accept negative deal values (refunds)"
+    )
+    group.add_argument(
+        "--case-insensitive", action="store_true", help="match stage labels ignoring case"
+    )
+    group.add_argument(
+        "--conflicts",
+        choices=("error", "latest"),
+        help="events: when a deal's rows disagree on its value, owner or source (default error)",
+    )
+    group.add_argument(
+        "--conversions", type=Path, metavar="FILE", help="leads: the won deals' table"
+    )
+    group.add_argument(
+        "--early",
+        choices=("error", "clamp"),
+        help="leads: a deal that opens before its lead was created (default error)",
+    )
+    group.add_argument("--shape", choices=("ui", "api"), help="hubspot: the export's column names")
+    group.add_argument("--pipeline-label", help="hubspot: the pipeline to read, by its label")
+    group.add_argument("--pipeline-id", help="hubspot: the pipeline to read, by its id")
+    group.add_argument(
+        "--other-pipelines", choices=("reject", "skip"), help="hubspot: deals of other pipelines"
+    )
+    group.add_argument("--deleted", choices=("reject", "skip"), help="salesforce: deleted rows")
+    group.add_argument(
+        "--collect", action="store_true", help="report bad rows on stderr instead of stopping"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -196,78 +277,80 @@ def _parser() -> argparse.ArgumentParser:
         "--deals", type=_count, default=5000, help="how many deals to generate (default 5000)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _outputs(demo)
+    demo.set_defaults(run=_demo)
+    look = commands.add_parser(
+        "inspect", help="describe an unknown export and suggest the report command that loads it"
+    )
+    look.add_argument("file", type=Path, help="the CSV file")
+    look.add_argument("--encoding", help="the file's encoding (default: UTF-8, else a guess)")
+    look.add_argument(
+        "--conversions",
+        type=Path,
+        metavar="FILE",
+        help="a lead table's won deals: suggest the --format leads command that loads both",
+    )
+    look.set_defaults(run=_inspect)
     rep = commands.add_parser("report", help="print the full report for a CRM export")
     rep.add_argument("file", type=Path, help="the CSV file")
     rep.add_argument(
-        "--format", choices=FORMATS, default="events", help="the file's shape (default events)"
+        "--as-of",
+        metavar="WHEN",
+        help="cut-off: a date (2017-12-31, midnight), or a date-time with an offset, or without "
+        "one in --timezone (default: the latest event)",
     )
-    source = rep.add_mutually_exclusive_group()
-    source.add_argument(
-        "--pipeline", type=Path, help="a pipeline definition (JSON from Pipeline.to_dict())"
-    )
-    source.add_argument("--template", choices=sorted(TEMPLATES), help="a built-in pipeline")
-    source.add_argument(
-        "--stages", type=Path, help="Salesforce OpportunityStage CSV to build the pipeline from"
-    )
-    rep.add_argument("--as-of", help="cut-off, ISO 8601 with an offset (default: the latest event)")
-    rep.add_argument("--by", help="one report per value of this field (owner, source, currency, …)")
     rep.add_argument(
-        "--column",
+        "--by",
         action="append",
-        default=[],
-        metavar="FIELD=COLUMN",
-        help="map a field to your column",
+        metavar="FIELD",
+        help="one table row per value of FIELD (owner, source, an --attribute …); "
+        "several: --by a --by b or --by a,b",
     )
-    rep.add_argument(
-        "--timezone", help="zone of timestamps without an offset, e.g. UTC or Europe/Paris"
-    )
-    rep.add_argument(
-        "--timestamp-format", help="strptime format of the timestamps (default ISO 8601)"
-    )
-    rep.add_argument("--currency", help="currency of the amounts when the file has none")
-    rep.add_argument(
-        "--stage",
-        action="append",
-        default=[],
-        metavar="LABEL=STAGE",
-        help="map a stage label of the file to a stage",
-    )
-    rep.add_argument(
-        "--undated",
-        choices=("error", "latest"),
-        help="deals format: place rows without dates at the latest date",
-    )
-    rep.add_argument(
-        "--collect", action="store_true", help="report bad rows on stderr instead of stopping"
-    )
-    for sub in (demo, rep):
-        sub.add_argument(
-            "--json", type=Path, metavar="OUT", help="also write the report as JSON to OUT"
-        )
-        sub.add_argument(
-            "--png",
-            type=Path,
-            metavar="OUT",
-            help="also draw the funnel to OUT (needs salesflow[plot])",
-        )
-    demo.set_defaults(run=_demo, by=None)
+    _pipeline_flags(rep)
+    _reading_flags(rep)
+    _outputs(rep)
     rep.set_defaults(run=_report)
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; then show its warnings as ``salesflow: warning:`` lines.
+
+    Warnings that differ only in their numbers (one per ``--by`` group) are
+    shown once, the last of them (the total's), with how many were alike.
+    """
+    alike: dict[str, list[str]] = {}
+
+    def keep(message: Warning | str, *_: object, **__: object) -> None:
+        text = for_cli(str(message))
+        alike.setdefault(re.sub(r"\d[\d,.]*", "#", text), []).append(text)
+
+    # An application may decide how warnings show; the library never does.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = keep
+            code: int = args.run(args)
+    finally:
+        for texts in alike.values():
+            more = f" (and {len(texts) - 1} more like it, one per group)" if len(texts) > 1 else ""
+            sys.stderr.write(f"salesflow: warning: {texts[-1]}{more}\n")
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input)."""
     args = _parser().parse_args(argv)
     try:
-        code: int = args.run(args)
+        code = _run(args)
     except BrokenPipeError:
         # The reader went away (e.g. `salesflow demo | head`): stop quietly, as
         # the Python docs recommend, instead of a traceback on exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (UsageError, SalesflowError, ValueError, ImportError) as exc:
-        sys.stderr.write(f"salesflow: error: {exc}\n")
+    except (UsageError, SalesflowError, ValueError, ImportError, OSError) as exc:
+        sys.stderr.write(f"salesflow: error: {for_cli(str(exc))}\n")
         return 2
     return code
 
