@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import io
 import itertools
 import os
@@ -355,6 +356,27 @@ def header(
     wanted = ", ".join(map(repr, dict.fromkeys(missing)))
     reason = f"missing column(s) {wanted}; the header has {found} (map yours with columns={{...}})"
     raise LoadError(reason, file=file, line=1)
+
+
+def merge_columns(
+    defaults: Mapping[str, str], columns: Mapping[str, str | None] | None
+) -> dict[str, str | None]:
+    """A loader's column map: its defaults, overridden by the caller's ``columns=``.
+
+    Raises:
+        ValueError: ``columns=`` names a field the loader does not have (the
+            error lists the fields and suggests the closest).
+    """
+    merged: dict[str, str | None] = dict(defaults)
+    if columns:
+        unknown = sorted(set(columns) - set(defaults))
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(defaults), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(defaults)!r}{hint}"
+            raise ValueError(msg)
+        merged.update(columns)
+    return merged
 
 
 class RowProblem(Exception):

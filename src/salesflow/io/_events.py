@@ -21,6 +21,7 @@ from ._common import (
     check_errors,
     escape_cell,
     header,
+    merge_columns,
     open_source,
     read_all,
     read_header,
@@ -46,17 +47,6 @@ EVENT_COLUMNS: Mapping[str, str] = {
 }
 """Logical field -> default column name of an event log."""
 _REQUIRED = ("deal_id", "stage", "at")
-
-
-def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
-    merged: dict[str, str | None] = dict(EVENT_COLUMNS)
-    if columns:
-        unknown = sorted(set(columns) - set(EVENT_COLUMNS))
-        if unknown:
-            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(EVENT_COLUMNS)!r}."
-            raise ValueError(msg)
-        merged.update(columns)
-    return merged
 
 
 def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
@@ -131,7 +121,7 @@ def read_events_csv(
     """
     mode = check_errors(errors)
     zone = resolve_zone(timezone)
-    cols = _columns(columns)
+    cols = merge_columns(EVENT_COLUMNS, columns)
     with paused_gc(), open_source(source, encoding=encoding) as (handle, name):
         if not handle.seekable():
             handle = io.StringIO(handle.read())  # the exact lane may read it twice
@@ -211,7 +201,7 @@ def write_events_csv(
     import contextlib
     from pathlib import Path
 
-    cols = _columns(columns)
+    cols = merge_columns(EVENT_COLUMNS, columns)
     fields = [f for f in EVENT_COLUMNS if cols.get(f)]
     count = 0
     with contextlib.ExitStack() as stack:

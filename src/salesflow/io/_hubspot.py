@@ -24,6 +24,7 @@ from ._common import (
     Source,
     check_errors,
     header,
+    merge_columns,
     open_source,
     parse_time,
     read_header,
@@ -357,7 +358,7 @@ def read_hubspot_deals(
     with open_source(source, encoding=encoding) as (handle, name):
         reader, names, used = read_header(handle, name, delimiter)
         kind = shape or _detect(names, name)
-        cols = _columns(kind, columns)
+        cols = merge_columns(HUBSPOT_UI_COLUMNS if kind == "ui" else HUBSPOT_API_COLUMNS, columns)
         header(names, cols, _REQUIRED, name, delimiter=used)
         skip = other_pipelines == "skip"
         if (kind == "ui" and pipeline_id) or (
@@ -411,18 +412,6 @@ def read_hubspot_deals(
                 if seen.get(deal_id, line) != line and deals.pop(deal_id, None) is not None:
                     rows_rejected += 1
     return LoadResult(tuple(deals.values()), tuple(rejects), data.read, rows_rejected, name)
-
-
-def _columns(shape: Shape, columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
-    defaults = HUBSPOT_UI_COLUMNS if shape == "ui" else HUBSPOT_API_COLUMNS
-    merged: dict[str, str | None] = dict(defaults)
-    if columns:
-        unknown = sorted(set(columns) - set(defaults))
-        if unknown:
-            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(defaults)!r}."
-            raise ValueError(msg)
-        merged.update(columns)
-    return merged
 
 
 def _need(value: Any, kind: type[Any], path: str, what: str) -> Any:

@@ -25,6 +25,7 @@ from ._common import (
     Source,
     check_errors,
     header,
+    merge_columns,
     open_source,
     parse_time,
     read_header,
@@ -55,17 +56,6 @@ _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 # One saved row: (time, line, stage key, stage cell, value, actor).
 _Save = tuple[datetime, int, str, str, Money | None, str | None]
-
-
-def _columns(columns: Mapping[str, str | None] | None) -> dict[str, str | None]:
-    merged: dict[str, str | None] = dict(SALESFORCE_HISTORY_COLUMNS)
-    if columns:
-        unknown = sorted(set(columns) - set(SALESFORCE_HISTORY_COLUMNS))
-        if unknown:
-            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(SALESFORCE_HISTORY_COLUMNS)!r}."
-            raise ValueError(msg)
-        merged.update(columns)
-    return merged
 
 
 def _flag(text: str, column: str | None, *, default: bool | None = None) -> bool:
@@ -166,7 +156,7 @@ def read_salesforce_history(
     if deleted not in ("reject", "skip"):
         msg = f"deleted must be 'reject' or 'skip', got {deleted!r}."
         raise ValueError(msg)
-    cols = _columns(columns)
+    cols = merge_columns(SALESFORCE_HISTORY_COLUMNS, columns)
     stages = StageLabels(pipeline, stage_map)
     amounts = Amounts(decimal, allow_negative)
     with open_source(source, encoding=encoding) as (handle, name):

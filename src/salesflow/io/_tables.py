@@ -14,6 +14,7 @@ from ._common import (
     Source,
     check_errors,
     header,
+    merge_columns,
     open_source,
     parse_time,
     read_header,
@@ -33,16 +34,8 @@ def columns_for(
     defaults: Mapping[str, str], columns: Mapping[str, str | None] | None
 ) -> tuple[dict[str, str | None], list[str]]:
     """The merged column map, and the optional fields the caller named (they must exist)."""
-    merged: dict[str, str | None] = dict(defaults)
-    named: list[str] = []
-    if columns:
-        unknown = sorted(set(columns) - set(defaults))
-        if unknown:
-            msg = f"Unknown column field(s) {unknown!r}; the fields are {sorted(defaults)!r}."
-            raise ValueError(msg)
-        merged.update(columns)
-        named = [f for f, c in columns.items() if c is not None]
-    return merged, named
+    merged = merge_columns(defaults, columns)
+    return merged, [f for f, c in (columns or {}).items() if c is not None]
 
 
 def extra_map(extra_columns: Sequence[str] | Mapping[str, str]) -> list[tuple[str, str]]:
