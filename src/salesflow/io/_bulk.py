@@ -9,17 +9,23 @@ a bad cell, a disagreement, an escaped cell, a history the pipeline refuses)
 makes :func:`bulk_deals` return ``None``, and the loader reads the same rows
 again the exact way, row by row, which finds and words every problem. Both
 lanes build identical deals; the tests compare them.
+
+The Arrow lane (:mod:`._arrow`) shares this lane's pieces, so that its checks
+are these: :func:`deal_times` (timestamps), :func:`deal_moneys` (amounts),
+:func:`deal_cells` (a deal-level field's agreement) and
+:func:`assemble_deals` (the per-deal assembly through the one builder).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import repeat
 from operator import attrgetter, eq, gt
 from typing import TYPE_CHECKING, Any
 
 from .._deal import Deal
-from .._deal_info import EventMeta, trusted_info
+from .._deal_info import EventMeta, Metas, trusted_info
 from .._money import Money
 from ._common import RowProblem
 from ._intake import Refused, build_columns
@@ -27,7 +33,7 @@ from ._intake import Refused, build_columns
 if TYPE_CHECKING:
     from ._event_rows import EventRows
 
-__all__ = ["bulk_deals"]
+__all__ = ["assemble_deals", "bulk_deals", "deal_cells", "deal_moneys", "deal_times"]
 
 _TZINFO = attrgetter("tzinfo")
 
@@ -44,7 +50,8 @@ def _escaped(texts: Iterable[str] | None) -> bool:
     return texts is not None and "\n'" in "\n" + "\n".join(texts)
 
 
-def _times(column: tuple[str, ...], rows: EventRows) -> list[datetime] | None:
+def deal_times(column: Sequence[str], rows: EventRows) -> list[datetime] | None:
+    """Each stripped timestamp cell as an aware datetime, or ``None`` if any needs the exact lane."""
     if "" in column:
         return None
     try:
@@ -63,13 +70,16 @@ def _times(column: tuple[str, ...], rows: EventRows) -> list[datetime] | None:
     return times
 
 
-def _moneys(
-    amounts: tuple[str, ...], currencies: Sequence[str], rows: EventRows
+def deal_moneys(
+    pairs: Iterable[tuple[str, str]], rows: EventRows
 ) -> dict[tuple[str, str], Money | None] | None:
-    """Each distinct (amount, currency) cell pair as Money (``None`` for an empty amount)."""
+    """Each distinct (amount, currency) cell pair as Money (``None`` for an empty amount).
+
+    Returns ``None`` when a pair does not parse and the exact lane must say why.
+    """
     found: dict[tuple[str, str], Money | None] = {}
     column = rows.cols["value"] or "value"
-    for amount, cell in set(zip(amounts, currencies, strict=True)):
+    for amount, cell in pairs:
         if not amount:
             found[amount, cell] = None
             continue
@@ -83,7 +93,7 @@ def _moneys(
     return found
 
 
-def _per_deal(
+def deal_cells(
     ids: tuple[str, ...],
     column: tuple[Hashable, ...],
     groups: Mapping[str, list[int]],
@@ -163,7 +173,7 @@ def bulk_deals(
             return None
         labels[label] = key
     keys = list(map(labels.__getitem__, stage_texts))
-    times = _times(at_texts, config)
+    times = deal_times(at_texts, config)
     if times is None:
         return None
     by_time: Callable[[int], datetime] = times.__getitem__
@@ -177,11 +187,11 @@ def bulk_deals(
     if text["value"] is not None:
         amounts = text["value"]
         currencies = text["currency"] or ("",) * len(ids)
-        money = _moneys(amounts, currencies, config)
+        money = deal_moneys(set(zip(amounts, currencies, strict=True)), config)
         chosen = (
             None
             if money is None
-            else _per_deal(ids, tuple(zip(amounts, currencies, strict=True)), groups, latest, runs)
+            else deal_cells(ids, tuple(zip(amounts, currencies, strict=True)), groups, latest, runs)
         )
         if money is None or chosen is None:
             return None
@@ -189,12 +199,12 @@ def bulk_deals(
     owners = sources = None
     if (
         text["owner"] is not None
-        and (owners := _per_deal(ids, text["owner"], groups, latest, runs)) is None
+        and (owners := deal_cells(ids, text["owner"], groups, latest, runs)) is None
     ):
         return None
     if (
         text["source"] is not None
-        and (sources := _per_deal(ids, text["source"], groups, latest, runs)) is None
+        and (sources := deal_cells(ids, text["source"], groups, latest, runs)) is None
     ):
         return None
     metas = _metas(notes, len(ids))
@@ -243,26 +253,71 @@ def _build(
     metas: list[EventMeta | None] | None,
     config: EventRows,
 ) -> list[Deal] | None:
-    pipeline = config.pipeline
     key_of, time_of = keys.__getitem__, times.__getitem__
-    meta_of = None if metas is None else metas.__getitem__
+    per_deal_metas = None
+    if metas is not None:
+        meta_of = metas.__getitem__
+        found = [tuple(map(meta_of, idx)) for idx in groups.values()]
+        per_deal_metas = [f if any(f) else None for f in found]
+    return assemble_deals(
+        config,
+        list(groups),
+        [tuple(map(key_of, idx)) for idx in groups.values()],
+        [tuple(map(time_of, idx)) for idx in groups.values()],
+        metas=per_deal_metas,
+        values=list(map(values.get, groups)) if values else None,
+        owners=None if owners is None else list(map(owners.__getitem__, groups)),
+        sources=None if sources is None else list(map(sources.__getitem__, groups)),
+    )
+
+
+def assemble_deals(
+    config: EventRows,
+    ids: Sequence[str],
+    stages: Iterable[tuple[str, ...]],
+    times: Iterable[tuple[datetime, ...]],
+    *,
+    metas: Iterable[Metas] | None,
+    values: Iterable[Money | None] | None,
+    owners: Iterable[str] | None,
+    sources: Iterable[str] | None,
+) -> list[Deal] | None:
+    """Build each deal through the one builder, from per-deal sequences in deal order.
+
+    Args:
+        config: The row reader whose pipeline the deals belong to.
+        ids: The deal ids.
+        stages: Per deal, its stage keys in order (time, then file order).
+        times: Per deal, the matching timestamps.
+        metas: Per deal, its events' metadata (``None`` for a deal with
+            none); ``None`` when no deal has any.
+        values: Per deal, its value; ``None`` when the file has no values.
+        owners: Per deal, its owner text (empty for none); ``None`` when absent.
+        sources: Per deal, its source text, the same way.
+
+    Returns:
+        The deals, or ``None`` when the pipeline refuses a history and the
+        exact lane must say where.
+    """
+    pipeline = config.pipeline
+    none = repeat(None)
     deals: list[Deal] = []
     append = deals.append
-    for deal_id, idx in groups.items():
-        meta = None
-        if meta_of is not None:
-            found = tuple(map(meta_of, idx))
-            meta = found if any(found) else None
+    for deal_id, keys, stamps, meta, value, owner, source in zip(
+        ids,
+        stages,
+        times,
+        none if metas is None else metas,
+        none if values is None else values,
+        none if owners is None else owners,
+        none if sources is None else sources,
+        strict=False,  # the absent fields repeat None
+    ):
         info = trusted_info(
-            value=values.get(deal_id),
-            owner=(owners[deal_id] or None) if owners is not None else None,
-            source=(sources[deal_id] or None) if sources is not None else None,
-            attributes=None,
+            value=value, owner=owner or None, source=source or None, attributes=None
         )
-        stages = tuple(map(key_of, idx))
-        stamps = tuple(map(time_of, idx))
         try:
-            append(build_columns(pipeline, deal_id, stages, stamps, meta, info))
+            append(build_columns(pipeline, deal_id, keys, stamps, meta, info))
         except Refused:
             return None
     return deals

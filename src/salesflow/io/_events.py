@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import operator
+import os
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from .._pipeline import Pipeline
+from ._arrow import arrow_deals
 from ._bulk import bulk_deals
 from ._common import (
     Amounts,
@@ -111,7 +114,8 @@ def read_events_csv(
             ``"error"`` (the default) rejects the deal naming both lines;
             ``"latest"`` reads the rows as a history of the field and keeps
             the latest (by time, then file order).
-        progress: Called with the number of rows read, every 10,000 rows.
+        progress: Called with the number of rows read, every 10,000 rows
+            (once, at the end, when pyarrow reads the file).
 
     Returns:
         A :class:`LoadResult`: a sequence of the deals, with counts and rejects.
@@ -144,6 +148,19 @@ def read_events_csv(
             check_conflicts(conflicts),
         )
         width = len(names)
+        if isinstance(source, str | os.PathLike) and not any("\n" in n or "\r" in n for n in names):
+            arrow = arrow_deals(
+                Path(source),
+                encoding=encoding,
+                delimiter=used,
+                width=len(names),
+                pos=dict(present),
+                config=rows,
+            )
+            if arrow is not None:
+                if progress is not None:
+                    progress(arrow[1])
+                return LoadResult(tuple(arrow[0]), (), arrow[1], 0, name)
         groups: DealGroups[PendingDeal] = DealGroups(mode, name, lambda rows: len(rows.lines))
         rows.pending = groups.pending
         everything = read_all(reader, progress)
