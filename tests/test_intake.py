@@ -76,3 +76,37 @@ class TestStageLabels:
         """A stage_map entry naming no stage is refused at once."""
         with pytest.raises(sf.UnknownStageError, match="has no stage 'Nowhere'"):
             StageLabels(sales, {"X": "Nowhere"})
+
+
+class TestBuildBulk:
+    def test_same_deal_as_the_full_check(self, sales: sf.Pipeline) -> None:
+        """A clean history gives the deal build_columns gives, and the path is remembered."""
+        from salesflow.io._intake import build_bulk, build_columns
+
+        stages, times = ("Lead", "Demo", "Closed won"), (day(1), day(2), day(3))
+        paths: dict[tuple[str, ...], bool] = {}
+        bulk = build_bulk(sales, "D", stages, times, None, DealInfo(), paths=paths)
+        assert bulk == build_columns(sales, "D", stages, times, None, DealInfo())
+        assert paths == {stages: True}
+
+    @pytest.mark.parametrize(
+        ("stages", "times"),
+        [
+            (("Lead", "Proposal"), (1, 2)),  # a skip
+            (("Closed won", "Lead"), (1, 2)),  # opens closed
+            (("Lead", "Demo"), (3, 2)),  # back in time on a clean path
+        ],
+    )
+    def test_refuses_what_the_full_check_refuses(
+        self, sales: sf.Pipeline, stages: tuple[str, ...], times: tuple[int, ...]
+    ) -> None:
+        """Skips, closed openings and time going back are refused, with the pipeline's reasons."""
+        from salesflow.io._intake import build_bulk, build_columns
+
+        stamps = tuple(day(t) for t in times)
+        paths: dict[tuple[str, ...], bool] = {}
+        with pytest.raises(Refused) as bulk:
+            build_bulk(sales, "D", stages, stamps, None, DealInfo(), paths=paths)
+        with pytest.raises(Refused) as full:
+            build_columns(sales, "D", stages, stamps, None, DealInfo())
+        assert (bulk.value.event, bulk.value.reasons) == (full.value.event, full.value.reasons)

@@ -256,3 +256,33 @@ class TestMavenAsExcelSavesIt:
         assert (rate.numerator, rate.denominator) == (4238, 6711)
         original = read_deals_csv(MAVEN, pipeline, **options)  # type: ignore[arg-type]
         assert [d.value for d in deals] == [d.value for d in original]
+
+
+class TestTrustedAmounts:
+    @given(
+        st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False),
+        st.sampled_from([".", ","]),
+    )
+    def test_fast_path_equals_the_checked_path(self, amount: Decimal, decimal: str) -> None:
+        """Plain digits read through the validated-currency shortcut equal Money built the long way."""
+        from salesflow.io._common import Amounts, parse_money
+
+        text = f"{amount:f}" if decimal == "." else str(int(amount))
+        amounts = Amounts(decimal)
+        first = amounts.money(text, "v", "EUR")  # checks the currency
+        second = amounts.money(text, "v", "EUR")  # takes the shortcut
+        expected = parse_money(text, "v", "EUR", decimal=decimal)
+        assert first == second == expected
+        assert str(second.amount) == str(expected.amount)
+
+    def test_shortcut_never_skips_a_refusal(self) -> None:
+        """Negative, grouped or comma-decimal text still goes through the checks."""
+        from salesflow.io._common import Amounts
+
+        amounts = Amounts(",")
+        amounts.money("10", "v", "EUR")
+        with pytest.raises(RowProblem, match="decimal mark"):
+            amounts.money("12.5", "v", "EUR")
+        with pytest.raises(RowProblem, match="negative"):
+            amounts.money("-5", "v", "EUR")
+        assert amounts.money("1.234,5", "v", "EUR").amount == Decimal("1234.5")

@@ -28,7 +28,7 @@ from .._deal import Deal
 from .._deal_info import EventMeta, Metas, trusted_info
 from .._money import Money
 from ._common import RowProblem
-from ._intake import Refused, build_columns
+from ._intake import Refused, build_bulk
 
 if TYPE_CHECKING:
     from ._event_rows import EventRows
@@ -300,6 +300,7 @@ def assemble_deals(
         exact lane must say where.
     """
     pipeline = config.pipeline
+    paths: dict[tuple[str, ...], bool] = {}
     none = repeat(None)
     deals: list[Deal] = []
     append = deals.append
@@ -317,7 +318,7 @@ def assemble_deals(
             value=value, owner=owner or None, source=source or None, attributes=None
         )
         try:
-            append(build_columns(pipeline, deal_id, keys, stamps, meta, info))
+            append(build_bulk(pipeline, deal_id, keys, stamps, meta, info, paths=paths))
         except Refused:
             return None
     return deals

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from .._deal import Deal
-from .._money import Money
+from .._money import Money, trusted_money
 from ..exceptions import LoadError
 
 __all__ = ["Errors", "LoadResult", "Source"]
@@ -479,6 +479,8 @@ class Amounts:
 
     decimal: str = attrs.field(default=".")
     allow_negative: bool = False
+    # Currencies Money has accepted: plain digits in them need no second check.
+    _checked: set[str] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
     @decimal.validator
     def _check(self, _: object, value: str) -> None:
@@ -488,9 +490,16 @@ class Amounts:
 
     def money(self, text: str, column: str, currency: str) -> Money:
         """Money from a cell (see :func:`parse_amount`)."""
-        return parse_money(
+        if currency in self._checked and text.isascii():
+            # Digits (with at most one decimal point): a finite, non-negative amount.
+            plain = text.replace(".", "", 1) if self.decimal == "." else text
+            if plain.isdigit():
+                return trusted_money(Decimal(text), currency)
+        money = parse_money(
             text, column, currency, decimal=self.decimal, allow_negative=self.allow_negative
         )
+        self._checked.add(money.currency)
+        return money
 
 
 def parse_money(
