@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import salesflow as sf
+
+#: ``--hypothesis-profile=fuzz``: many examples for ``tests/fuzz`` (see tests/fuzz/generators.py);
+#: SALESFLOW_FUZZ_EXAMPLES sets how many, to fit a time budget.
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("SALESFLOW_FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 #: Midnight UTC on 1 January 2026, the first day of every test calendar.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)

@@ -501,7 +501,7 @@ def deals(
     clock = draw(utc_datetimes())
     at = in_zone(clock, draw(zones()))
     start = draw(st.sampled_from(open_keys(pipeline)))
-    value = draw(st.none() | money())
+    value = draw(st.none() | money().map(abs))  # deal values are never negative
     if draw(st.booleans()):
         lead = sf.Lead(
             draw(non_blank()),

@@ -64,6 +64,7 @@ class TestNames:
             "LoadError",
             "MissingDependencyError",
             "Money",
+            "MoneyError",
             "MoveKind",
             "MoveTable",
             "NotSerializableError",
@@ -82,6 +83,7 @@ class TestNames:
             "TransitionError",
             "UnknownFieldError",
             "UnknownStageError",
+            "UnknownZoneError",
             "Verdict",
             "datasets",
             "io",
@@ -123,6 +125,7 @@ class TestNames:
             "InvalidPipelineError",
             "LoadError",
             "MissingDependencyError",
+            "MoneyError",
             "NotSerializableError",
             "SalesflowError",
             "SalesflowWarning",
@@ -130,6 +133,7 @@ class TestNames:
             "TransitionError",
             "UnknownFieldError",
             "UnknownStageError",
+            "UnknownZoneError",
         ]
         for name in salesflow.exceptions.__all__:
             assert getattr(salesflow.exceptions, name) is getattr(sf, name)
@@ -334,6 +338,7 @@ class TestErrors:
             (sf.InvalidPipelineError, ValueError),
             (sf.UnknownStageError, KeyError),
             (sf.UnknownFieldError, KeyError),
+            (sf.UnknownZoneError, ValueError),
             (sf.CurrencyMismatchError, ValueError),
             (sf.SchemaError, ValueError),
             (sf.NotSerializableError, TypeError),

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesflow as sf
 from salesflow import CurrencyMismatchError, Money, Touchpoint
+from salesflow._deal import assemble, info_of
 from salesflow.metrics._attribution import (
     NO_TOUCHPOINT,
     NOT_SET,
@@ -251,7 +253,10 @@ class TestAttribution:
 
     def test_negative_value_is_split_exactly(self) -> None:
         """A negative value (a clawback) is split like a positive one, signs kept."""
-        deal = won_deal([(3, "a"), (2, "b"), (1, "c")], Money(-100, "USD"))
+        deal = won_deal([(3, "a"), (2, "b"), (1, "c")], Money(100, "USD"))
+        # The model refuses negative deal values; a loader with allow_negative=True builds them.
+        info = attrs.evolve(info_of(deal), value=Money(-100, "USD"))
+        deal = assemble(deal.pipeline, deal.id, deal.stage_keys, deal.stage_times, None, info)
         result = attribution([deal], model="linear")
         assert [result[k].amount for k in "abc"] == [
             Decimal("-33.34"),

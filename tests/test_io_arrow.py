@@ -208,6 +208,64 @@ class TestLanesAgree:
         assert all(d.owner and d.owner.endswith("é") for d in result if d.owner)
 
 
+class TestHardenedInputs:
+    """Issue 10's inputs: every lane gives the same deals, or the same LoadError."""
+
+    def test_line_breaks_in_cells(self, tmp_path: Path) -> None:
+        """Notes and owners holding a bare CR, a LF or a formula after one round-trip in every lane."""
+        deals = synthetic(12, seed=9)
+        edited = [
+            d.replace(owner="a\r=1+1")
+            if i % 3 == 0
+            else d.replace(owner="b\n@x")
+            if i % 3 == 1
+            else d
+            for i, d in enumerate(deals)
+        ]
+        result = assert_same(write(tmp_path, text_of(edited)), deals[0].pipeline)
+        assert [d.owner for d in result] == [d.owner for d in edited]
+
+    def test_ragged_row_with_a_readable_id(self, tmp_path: Path) -> None:
+        """A ragged row leaves out its whole deal, the same in every lane."""
+        deals = synthetic(10, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        rows[3] += ",extra"
+        bad = rows[3].split(",")[0]
+        result = assert_same(
+            write(tmp_path, "\n".join([head, *rows]) + "\n"), deals[0].pipeline, errors="collect"
+        )
+        assert bad not in {d.id for d in result}
+        assert len(result) == 9
+
+    def _errors(self, path: Path, pipeline: sf.Pipeline) -> set[str]:
+        found = set()
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("", "arrow_deals", "bulk_deals"):
+                if name:
+                    patch.setattr(events_module, name, lambda *args, **kwargs: None)
+                with pytest.raises(sf.LoadError) as info:
+                    read_events_csv(path, pipeline, errors="collect")
+                found.add(str(info.value))
+        return found
+
+    def test_a_cell_over_the_limit(self, tmp_path: Path) -> None:
+        """A cell over 131,072 characters, read or not, is one LoadError in every lane."""
+        deals = synthetic(10, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        rows[5] = rows[5] + "x" * 131_073  # the last (note) cell
+        path = write(tmp_path, "\n".join([head, *rows]) + "\n")
+        (message,) = self._errors(path, deals[0].pipeline)
+        assert "line 7" in message
+
+    def test_a_repeated_column(self, tmp_path: Path) -> None:
+        """A repeated column the loader reads is one LoadError in every lane."""
+        deals = synthetic(5, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        path = write(tmp_path, "\n".join([head + ",owner", *(r + ",x" for r in rows)]) + "\n")
+        (message,) = self._errors(path, deals[0].pipeline)
+        assert "twice" in message
+
+
 class TestLaneChoice:
     def test_taken_on_a_clean_file(self, tmp_path: Path, taken: list[bool]) -> None:
         """A clean generated file is read by the Arrow lane (so the comparisons above test it)."""

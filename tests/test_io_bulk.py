@@ -122,3 +122,54 @@ class TestLanesAgree:
         deals = synthetic(5, seed=2)
         result = read_events_csv(Pipe(text_of(deals)), deals[0].pipeline)
         assert [d.id for d in result] == [d.id for d in deals]
+
+
+class TestHardenedInputs:
+    """Issue 10's inputs give the same result in the column-wise and the exact lane."""
+
+    def test_line_breaks_in_cells(self) -> None:
+        """Cells with a bare CR, a LF, or a formula after either round-trip the same either way."""
+        deals = synthetic(9, seed=3)
+        edited = [
+            d.replace(source="s\r-1") if i % 2 else d.replace(source="t\n=2")
+            for i, d in enumerate(deals)
+        ]
+        fast, exact = both(text_of(edited), deals[0].pipeline)
+        assert summary(fast) == summary(exact)
+        assert [d.source for d in fast] == [d.source for d in edited]
+
+    def test_ragged_row_with_a_readable_id(self) -> None:
+        """A ragged row leaves out its whole deal either way; rows read = built + rejected."""
+        deals = synthetic(10, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        rows[0] = rows[0].rsplit(",", 1)[0]  # one cell short
+        fast, exact = both("\n".join([head, *rows]) + "\n", deals[0].pipeline, errors="collect")
+        assert summary(fast) == summary(exact)
+        assert deals[0].id not in {d.id for d in exact}
+        assert exact.rows_read == sum(len(d.history) for d in exact) + exact.rows_rejected
+
+    def test_a_cell_over_the_limit(self) -> None:
+        """A cell over 131,072 characters is the same LoadError either way."""
+        deals = synthetic(3, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        rows[1] = rows[1][:-1] + "y" * 131_073
+        messages = set()
+        for lane in ("fast", "exact"):
+            with pytest.MonkeyPatch.context() as patch:
+                if lane == "exact":
+                    patch.setattr(events_module, "bulk_deals", lambda *args: None)
+                with pytest.raises(sf.LoadError, match="131,072") as info:
+                    read_events_csv(io.StringIO("\n".join([head, *rows]) + "\n"), deals[0].pipeline)
+                messages.add(str(info.value))
+        assert len(messages) == 1
+        assert "line 3" in messages.pop()
+
+    def test_a_repeated_column(self) -> None:
+        """A repeated column the loader reads is refused before either lane runs."""
+        deals = synthetic(3, seed=6)
+        head, *rows = text_of(deals).splitlines()
+        with pytest.raises(sf.LoadError, match="columns 1 and 11"):
+            read_events_csv(
+                io.StringIO("\n".join([head + ",deal_id", *(r + ",x" for r in rows)])),
+                deals[0].pipeline,
+            )

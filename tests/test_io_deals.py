@@ -369,11 +369,12 @@ class TestErrors:
             read_deals_csv(text, sales, stage_dates={"Closed won": "won"}, timezone="UTC")
 
     def test_duplicate_deal_id(self, maven: sf.Pipeline) -> None:
-        """A second row for a deal is rejected and names the first line; the first row is kept."""
+        """A second row for a deal is rejected naming the first line; the deal is left out whole."""
         result = load(
             maven, "A,Engaging,,2026-01-02,,,,,", "A,Engaging,,2026-01-03,,,,,", errors="collect"
         )
-        assert [d.created_at for d in result] == [day(2)]
+        assert list(result) == []
+        assert (result.rows_read, result.rows_rejected) == (2, 2)
         assert "line 2" in result.rejects[0].reason
 
     def test_value_without_currency(self, maven: sf.Pipeline) -> None:

@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -336,9 +337,15 @@ class TestOlistData:
     def test_days_to_win(self, mqls: LeadLoadResult) -> None:
         """Time from first contact to win matches the csv files (the early deal excluded)."""
         first = {r["mql_id"]: r["first_contact_date"] for r in read_csv(MQLS)}
+        zone = ZoneInfo("America/Sao_Paulo")
+
+        def wall(text: str) -> datetime:
+            # A day whose midnight the clocks skipped (2017-10-15) starts at 01:00.
+            at = datetime.fromisoformat(text).replace(tzinfo=zone)
+            return at.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+
         expected = {
-            r["mql_id"]: datetime.fromisoformat(r["won_date"])
-            - datetime.fromisoformat(first[r["mql_id"]])
+            r["mql_id"]: datetime.fromisoformat(r["won_date"]) - wall(first[r["mql_id"]])
             for r in read_csv(CLOSED)
         }
         result = self.conversions(mqls, errors="collect")

@@ -169,7 +169,9 @@ class DealMachine(RuleBasedStateMachine):
 
     # -------------------------------------------------------------- rules
 
-    @rule(target=deals, start=CHOICE, value=st.none() | money(), step=steps(), zone=zones())
+    @rule(
+        target=deals, start=CHOICE, value=st.none() | money().map(abs), step=steps(), zone=zones()
+    )
     def open_deal(
         self, start: int | None, value: sf.Money | None, step: timedelta, zone: tzinfo
     ) -> Any:

@@ -1,7 +1,7 @@
 """salesflow: model sales pipelines and funnels, and measure them honestly."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: it would leave a public
+# ``salesflow.annotations`` behind, and this module has no annotations.
 from . import datasets, io, metrics, plot, templates
 from ._deal import Deal
 from ._guards import RequireTouchpoint, RequireValue
@@ -17,6 +17,7 @@ from .exceptions import (
     InvalidPipelineError,
     LoadError,
     MissingDependencyError,
+    MoneyError,
     NotSerializableError,
     SalesflowError,
     SalesflowWarning,
@@ -24,6 +25,7 @@ from .exceptions import (
     TransitionError,
     UnknownFieldError,
     UnknownStageError,
+    UnknownZoneError,
 )
 from .metrics import Report, report
 
@@ -38,6 +40,7 @@ __all__ = [
     "LoadError",
     "MissingDependencyError",
     "Money",
+    "MoneyError",
     "MoveKind",
     "MoveTable",
     "NotSerializableError",
@@ -56,6 +59,7 @@ __all__ = [
     "TransitionError",
     "UnknownFieldError",
     "UnknownStageError",
+    "UnknownZoneError",
     "Verdict",
     "datasets",
     "io",

@@ -7,14 +7,20 @@ them from ``__attrs_post_init__`` or their constructors.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 import attrs
 
 
 def aware(field: str, value: Any) -> datetime:
-    """Return *value* if it is a timezone-aware datetime, else raise."""
+    """Return *value* if it is a timezone-aware datetime that exists, else raise.
+
+    A wall time that a zone's clocks skip (``02:30`` on the night New York
+    springs forward) is refused: it names no instant, and Python would place
+    it by a rule nobody chose. Ambiguous wall times (the hour that repeats
+    when clocks go back) exist twice; ``fold`` says which is meant.
+    """
     if type(value) is not datetime and not isinstance(value, datetime):
         msg = f"{field} must be a timezone-aware datetime, got {value!r}."
         raise TypeError(msg)
@@ -24,7 +30,32 @@ def aware(field: str, value: Any) -> datetime:
             "attach a zone, e.g. value.replace(tzinfo=datetime.timezone.utc)."
         )
         raise ValueError(msg)
+    if type(value.tzinfo) is not timezone and not exists(value):
+        msg = (
+            f"{field} {value.replace(tzinfo=None).isoformat()} does not exist in time zone "
+            f"{str(value.tzinfo)!r}: the clocks skip it (a daylight saving time gap), so it "
+            "names no instant; pass a time that exists, e.g. "
+            "dateutil.tz.resolve_imaginary() moves it forward by the length of the gap."
+        )
+        raise ValueError(msg)
     return value
+
+
+def exists(value: datetime) -> bool:
+    """True unless aware *value* is a wall time its zone skips (a DST gap).
+
+    A time exists when its round trip through UTC gives back the same wall
+    time; ``zoneinfo`` and ``dateutil`` zones map a skipped time to an
+    instant whose wall time differs. Fixed offsets always exist.
+    """
+    zone = value.tzinfo
+    if type(zone) is timezone:
+        return True
+    try:
+        back = value.astimezone(UTC).astimezone(zone)
+    except OverflowError:
+        return True  # at the edge of the datetime range; the range is checked elsewhere
+    return back.replace(tzinfo=None) == value.replace(tzinfo=None)
 
 
 def optional_text(field: str, value: Any) -> str | None:
@@ -67,6 +98,6 @@ def is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: A
 
 
 def is_aware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Attrs validator: a timezone-aware datetime."""
-    if type(value) is not datetime or value.tzinfo is None or value.utcoffset() is None:
+    """Attrs validator: a timezone-aware datetime that exists (not in a DST gap)."""
+    if type(value) is not datetime or type(value.tzinfo) is not timezone:
         aware(_field(instance, attribute), value)

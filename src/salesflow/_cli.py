@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import io
-from ._cli_load import FORMATS, TEMPLATES, UsageError, load, parse_time, pipeline_of, zone_of
+from ._cli_load import FORMATS, STDIN, TEMPLATES, UsageError, load, parse_time, pipeline_of, zone_of
 from ._cli_messages import for_cli
 from ._cli_table import comparison, lead_comparison
 from ._optional import require
@@ -40,6 +40,9 @@ def _write_png(result: Report, target: Path) -> None:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse what cannot be written before any work is done."""
+    for flag, target in (("--json", args.json), ("--png", args.png)):
+        if target is not None and target.is_dir():
+            raise UsageError(f"{flag} {target} is a directory; name a file to write")
     if args.png is None:
         return
     if getattr(args, "by", None):
@@ -47,10 +50,18 @@ def _check_outputs(args: argparse.Namespace) -> None:
     require("matplotlib.figure", "salesflow[plot]", "--png")
 
 
+def _write_json(data: object, target: Path) -> None:
+    """Write *data* as JSON to ``--json``'s file; a failed write is one line, not a traceback."""
+    try:
+        target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --json {target}: {exc.strerror or exc}") from None
+
+
 def _emit(result: Report, args: argparse.Namespace) -> None:
     sys.stdout.write(result.to_text())
     if args.json is not None:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        _write_json(result.to_dict(), args.json)
     if args.png is not None:
         _write_png(result, args.png)
 
@@ -101,6 +112,9 @@ def _report(args: argparse.Namespace) -> int:
     loaded = load(args, pipeline)
     if sys.stderr.isatty():
         sys.stderr.write("\r")
+    if loaded.rows_read == 0:
+        name = "standard input" if str(args.file) == STDIN else str(args.file)
+        raise UsageError(f"{name} has no data rows, only a header; there is nothing to report")
     if loaded.rejects:
         sys.stderr.write(f"{loaded.summary()}\n")
         for error in loaded.rejects[:20]:
@@ -116,7 +130,7 @@ def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(comparison(groups, total))
     if args.json is not None:
         data: dict[str, Any] = {"all": total.to_dict(), "groups": groups.to_dict()}
-        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        _write_json(data, args.json)
     return 0
 
 
@@ -292,7 +306,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     look.set_defaults(run=_inspect)
     rep = commands.add_parser("report", help="print the full report for a CRM export")
-    rep.add_argument("file", type=Path, help="the CSV file")
+    rep.add_argument("file", type=Path, help="the CSV file ('-' reads standard input)")
     rep.add_argument(
         "--as-of",
         metavar="WHEN",

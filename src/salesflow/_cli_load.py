@@ -14,12 +14,14 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from io import TextIOWrapper
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from . import io, templates
 from ._cli_messages import shell_value
 from ._pipeline import Pipeline
+from .exceptions import UnknownZoneError
 from .io._common import resolve_zone
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "FORMATS",
     "LOADERS",
     "OPTIONS",
+    "STDIN",
     "TEMPLATES",
     "UsageError",
     "load",
@@ -37,12 +40,16 @@ __all__ = [
 ]
 
 
+#: The file name that means standard input.
+STDIN = "-"
+
+
 class UsageError(Exception):
     """A problem with the command's input, reported in one line with exit code 2."""
 
 
 def read_leads(
-    source: Path,
+    source: Path | IO[str],
     pipeline: Pipeline,
     *,
     conversions: Path | None = None,
@@ -194,7 +201,7 @@ def zone_of(args: argparse.Namespace) -> tzinfo | None:
     """``--timezone`` as a ``tzinfo`` (``None`` when not given)."""
     try:
         return resolve_zone(args.timezone)
-    except ValueError as exc:
+    except UnknownZoneError as exc:
         raise UsageError(f"--timezone: {exc}") from None
 
 
@@ -256,7 +263,14 @@ def load(args: argparse.Namespace, pipeline: Pipeline) -> io.LoadResult:
             msg = f"{flag} does not apply to --format {args.format}; it is for --format {' or '.join(formats)}"
             raise UsageError(msg)
         options[name] = value
-    return loader(args.file, pipeline, **options)
+    if str(args.file) != STDIN:
+        return loader(args.file, pipeline, **options)
+    # "-" is standard input, read as bytes in --encoding like a file would be.
+    stdin = TextIOWrapper(sys.stdin.buffer, encoding=args.encoding or "utf-8-sig", newline="")
+    try:
+        return loader(stdin, pipeline, **options)
+    finally:
+        stdin.detach()  # leave sys.stdin open for the caller
 
 
 def _progress() -> Callable[[int], None] | None:
@@ -276,7 +290,7 @@ def _inline(args: argparse.Namespace) -> Pipeline:
         raise UsageError(
             f"--stages takes the open stages in order, e.g. 'Prospecting,Engaging', got {args.stages!r}"
         )
-    name = args.name or Path(args.file).stem
+    name = args.name or ("stdin" if str(args.file) == STDIN else Path(args.file).stem)
     won = "Won" if args.won is None else args.won
     lost = "Lost" if args.lost is None else args.lost or None  # --lost '': no lost stage
     return Pipeline.linear(name, stages, won=won, lost=lost)

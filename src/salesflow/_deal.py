@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
 from ._checks import aware, optional_text, text
-from ._deal_info import NO_INFO, DealInfo, EventMeta, Metas
+from ._deal_info import NO_INFO, DealInfo, EventMeta, Metas, non_negative
 from ._money import Money
+from ._rules import earlier
 from ._stage import Stage
 from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
@@ -35,6 +36,12 @@ class Deal:
 
     The history is the truth: the current stage, when the deal was created,
     when it closed and why it was lost are all read from it.
+
+    A move copies the history (an immutable tuple), so it takes time in
+    proportion to the history's length, and *n* moves one after another take
+    time quadratic in *n*: negligible for the tens of events a real deal has,
+    seconds for tens of thousands. Build a long recorded history at once with
+    :meth:`from_history`, which checks it in linear time.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -89,11 +96,13 @@ class Deal:
 
         Raises:
             ValueError: The history is empty.
+            MoneyError: *value* is negative.
             UnknownStageError: An event names a stage the pipeline lacks.
             TransitionError: An event breaks a rule (see :meth:`Pipeline.check`).
         """
         events = tuple(history)
         text("Deal id", id)
+        non_negative(value)
         if not events:
             msg = f"Deal {id!r} needs at least one stage change in its history."
             raise ValueError(msg)
@@ -234,7 +243,7 @@ class Deal:
         """Time from creation to *as_of* (or to closing, if it closed before), in UTC."""
         aware("as_of", as_of)
         end = self.closed_at
-        end = as_of if end is None or end > as_of else end
+        end = as_of if end is None or earlier(as_of, end) else end
         return end.astimezone(UTC) - self._times[0].astimezone(UTC)
 
     # ---------------------------------------------------------- transitions
@@ -250,15 +259,16 @@ class Deal:
         reopen: bool = False,
     ) -> Deal:
         pipeline = self.pipeline
-        if type(at) is not datetime or at.tzinfo is None:
-            aware("at", at)
+        fixed = type(at) is datetime and type(at.tzinfo) is timezone
+        if not fixed:
+            aware("at", at)  # naive, or a wall time its zone skips
         stages = self._stages
         times = self._times
         if (
             reopen
             or (stages[-1], target) not in pipeline._free
             or pipeline.guards
-            or at < times[-1]
+            or (at < times[-1] if fixed else earlier(at, times[-1]))
         ):
             stage = pipeline._by_key[target]
             reasons = pipeline._reasons(self, stage, at, reopen=reopen)
@@ -289,9 +299,11 @@ class Deal:
         times = self._times
         # The hot path, inlined: a step to the next stage is always structurally
         # allowed, so only the time, the guards and the metadata need a look.
+        # A fixed offset (UTC included) always exists and compares by instant;
+        # zones with DST take _move, which checks both.
         if (
             type(at) is datetime
-            and at.tzinfo is not None
+            and type(at.tzinfo) is timezone
             and at >= times[-1]
             and not pipeline.guards
             and self._meta is None
@@ -429,12 +441,15 @@ class Deal:
 
         Raises:
             TypeError: An unknown field, or a value of the wrong type.
+            MoneyError: A negative ``value``.
         """
         allowed = {"value", "owner", "source", "attributes", "touchpoints"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
             msg = f"Deal.replace() cannot change {', '.join(unknown)}; it changes {', '.join(sorted(allowed))}."
             raise TypeError(msg)
+        if "value" in changes:
+            non_negative(changes["value"])
         info = attrs.evolve(self._info, **changes)
         return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
@@ -446,15 +461,16 @@ class Deal:
         aware("at", at)
         times = self._times
         n = len(times)
-        while n and times[n - 1] > at:
+        while n and earlier(at, times[n - 1]):
             n -= 1
         if n == 0:
             return None
-        if n == len(times) and all(t.at <= at for t in self.touchpoints):
+        if n == len(times) and not any(earlier(at, t.at) for t in self.touchpoints):
             return self
         info = self._info
-        if any(t.at > at for t in info.touchpoints):
-            info = attrs.evolve(info, touchpoints=[t for t in info.touchpoints if t.at <= at])
+        if any(earlier(at, t.at) for t in info.touchpoints):
+            kept = [t for t in info.touchpoints if not earlier(at, t.at)]
+            info = attrs.evolve(info, touchpoints=kept)
         meta = None if self._meta is None else self._meta[:n]
         return assemble(self.pipeline, self.id, self._stages[:n], times[:n], meta, info)
 
@@ -593,11 +609,14 @@ def open_deal(
     lead_id: str | None = None,
     lead_created_at: datetime | None = None,
 ) -> Deal:
-    """Open a deal, checking every field: :meth:`Pipeline.open_deal` and :meth:`Lead.convert`."""
+    """Open a deal, checking every field: :meth:`Pipeline.open_deal` and :meth:`Lead.convert`.
+
+    A negative *value* is refused (``MoneyError``), as the loaders refuse it.
+    """
     if type(id) is not str or not id.strip():
         text("Deal id", id)
-    if type(at) is not datetime or at.tzinfo is None or at.utcoffset() is None:
-        aware("at", at)
+    if type(at) is not datetime or type(at.tzinfo) is not timezone:
+        aware("at", at)  # naive, or a wall time its zone skips
     start = pipeline.table.open_stages[0] if stage is None else pipeline.stage(stage)
     if not start.is_open:
         msg = f"Cannot open deal {id!r} in {start.key!r}: deals open in an open stage."
@@ -621,7 +640,7 @@ def open_deal(
         info = NO_INFO  # deals with nothing but a history share one record
     else:
         info = DealInfo(
-            value=value,
+            value=non_negative(value),
             owner=owner,
             source=source,
             touchpoints=touchpoints,

@@ -11,21 +11,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
 from ._checks import aware, is_optional_text
 from ._money import Money
 from ._touchpoint import Touchpoint
+from .exceptions import MoneyError
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+T = TypeVar("T")
 
 
 def _value(value: Money | None) -> Money | None:
     if value is not None and not isinstance(value, Money):
         msg = f"Deal value must be Money or None, got {value!r}; e.g. Money('1200', 'USD')."
         raise TypeError(msg)
+    return value
+
+
+def non_negative(value: Money | None) -> Money | None:
+    """*value*, refused if negative: a deal is worth what it is worth, never less than nothing.
+
+    Raises:
+        MoneyError: *value* is below zero.
+    """
+    if value is not None and isinstance(value, Money) and value.amount < 0:
+        msg = (
+            f"Deal value cannot be negative, got {value!r}; keep refunds, credits and "
+            "clawbacks as separate Money amounts (Money itself is signed)."
+        )
+        raise MoneyError(msg, value=value)
     return value
 
 
@@ -82,6 +100,10 @@ class DealInfo:
         if self.lead_created_at is not None:
             aware("Deal lead_created_at", self.lead_created_at)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The attributes are a read-only mappingproxy, which pickle and deepcopy refuse.
+        return restore, (DealInfo, state_of(self))
+
 
 #: The record of every deal that has nothing but a history: they share it.
 NO_INFO = DealInfo()
@@ -113,6 +135,27 @@ def trusted_info(
 
 _new = object.__new__
 _set = object.__setattr__
+
+
+def state_of(obj: Any) -> dict[str, Any]:
+    """The fields of an attrs record, its ``attributes`` as a plain dict (see :func:`restore`)."""
+    state = {a.name: getattr(obj, a.name) for a in attrs.fields(type(obj))}
+    state["attributes"] = dict(state["attributes"])
+    return state
+
+
+def restore(cls: type[T], state: dict[str, Any]) -> T:
+    """Rebuild a record of *cls* (``DealInfo``, ``Lead``) pickled by :func:`state_of`.
+
+    The fields were checked when the record was first made, so they are set
+    as they are, without running validators again.
+    """
+    obj: T = _new(cls)
+    for name, value in state.items():
+        _set(obj, name, _attributes(value) if name == "attributes" else value)
+    return obj
+
+
 # trusted_info() sets every field by name; fail at import if one is added.
 assert tuple(a.name for a in attrs.fields(DealInfo)) == (
     "value",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import attrs
 
@@ -19,7 +19,33 @@ if TYPE_CHECKING:
     from ._pipeline import Pipeline
     from ._stage import Stage
 
-__all__ = ["RequireTouchpoint", "RequireValue", "guard_from_dict"]
+__all__ = ["MAX_WITHIN", "RequireTouchpoint", "RequireValue", "guard_from_dict", "refuse_answer"]
+
+#: The longest window a :class:`RequireTouchpoint` accepts: a hundred years.
+MAX_WITHIN = timedelta(days=36_525)
+
+
+def refuse_answer(guard: object, answer: object) -> NoReturn:
+    """Raise the ``TypeError`` for a guard that answered neither ``None`` nor a str."""
+    msg = (
+        f"Guard {guard!r} returned {answer!r}; a guard must return None to allow "
+        "the move, or a str saying why it refuses it."
+    )
+    raise TypeError(msg)
+
+
+def _check_within(_: object, __: attrs.Attribute[Any], value: timedelta | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, timedelta):
+        msg = f"RequireTouchpoint within must be a timedelta or None, got {value!r}."
+        raise TypeError(msg)
+    if not timedelta(0) <= value <= MAX_WITHIN:
+        msg = (
+            f"RequireTouchpoint within must be from 0 to {MAX_WITHIN.days} days "
+            f"(a hundred years), got {value!r}; pass within=None for no limit."
+        )
+        raise ValueError(msg)
 
 
 def _applies(deal: Deal, stage_key: str, target: Stage) -> bool:
@@ -41,7 +67,11 @@ class RequireTouchpoint:
     Attributes:
         stage: The key of the first stage that needs the touchpoint.
         channel: The touchpoint channel required, e.g. ``"meeting"``.
-        within: If given, the touchpoint must be at most this long before the move.
+        within: If given, the touchpoint must be at most this long before the
+            move: from zero to 36,525 days (a hundred years).
+
+    Raises:
+        ValueError: *within* is negative or longer than a hundred years.
 
     Examples:
         >>> from salesflow import Pipeline, RequireTouchpoint
@@ -53,7 +83,7 @@ class RequireTouchpoint:
 
     stage: str = attrs.field(validator=is_text)
     channel: str = attrs.field(validator=is_text)
-    within: timedelta | None = attrs.field(default=None, kw_only=True)
+    within: timedelta | None = attrs.field(default=None, kw_only=True, validator=_check_within)
 
     def __call__(self, deal: Deal, target: Stage, at: datetime, /) -> str | None:
         if not _applies(deal, self.stage, target):

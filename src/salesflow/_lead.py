@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._checks import aware, is_aware, is_optional_text, is_text
-from ._deal_info import _attributes, _touchpoints
+from ._deal_info import _attributes, _touchpoints, restore, state_of
 from ._money import Money
 from ._stage import Stage
 from ._touchpoint import Touchpoint
@@ -131,6 +131,10 @@ class Lead:
             raise ValueError(msg)
         for before, after in zip(self.history, self.history[1:], strict=False):
             self._check(before, after.status, after.at)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The attributes are a read-only mappingproxy, which pickle and deepcopy refuse.
+        return restore, (Lead, state_of(self))
 
     def _check(self, last: StatusChange, status: LeadStatus, at: datetime) -> None:
         reasons = []

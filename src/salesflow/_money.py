@@ -4,16 +4,75 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any, Self
 
 import attrs
 
-from .exceptions import CurrencyMismatchError
+from ._currencies import is_known_currency, register
+from .exceptions import CurrencyMismatchError, MoneyError
 
-__all__ = ["Money"]
+__all__ = ["MAX_DIGITS", "MAX_MAGNITUDE", "MAX_PLACES", "Money"]
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+#: At most this many significant digits in an amount.
+MAX_DIGITS = 34
+#: At most this many digits after the decimal point.
+MAX_PLACES = 40
+#: Amounts are below ``10 ** MAX_MAGNITUDE`` in absolute value.
+MAX_MAGNITUDE = 21
+
+# Wide enough that adding or subtracting two amounts in range is exact (at most
+# 21 + 40 + 1 digits); it traps instead of returning infinities or NaNs.
+_WIDE = Context(
+    prec=80,
+    rounding=ROUND_HALF_EVEN,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+_INT_LIMIT = 10**MAX_MAGNITUDE
+
+
+def _show(value: object) -> str:
+    """``repr(value)``, shortened for a huge number or string."""
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"an int of about {int(value.bit_length() * 0.30103)} digits"
+    shown = repr(str(value)) if isinstance(value, Decimal) else repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:40]}... ({len(shown)} characters)"
+
+
+def _in_range(amount: Decimal, value: object) -> Decimal:
+    if amount.adjusted() >= MAX_MAGNITUDE and amount:  # 0E+23 is still zero
+        msg = (
+            f"Money amount {_show(value)} is out of range; Money holds amounts "
+            f"below 10**{MAX_MAGNITUDE} in absolute value."
+        )
+        raise MoneyError(msg, value=value)
+    _, digits, exponent = amount.as_tuple()
+    if -exponent > MAX_PLACES:  # type: ignore[operator]  # finite: an int
+        msg = (
+            f"Money amount {_show(value)} has {-exponent} decimal places; Money keeps "  # type: ignore[operator]
+            f"at most {MAX_PLACES}, so round it first, e.g. with Decimal.quantize()."
+        )
+        raise MoneyError(msg, value=value)
+    if len(digits) > MAX_DIGITS:
+        msg = (
+            f"Money amount {_show(value)} has {len(digits)} significant digits; Money keeps "
+            f"at most {MAX_DIGITS}, so round it first."
+        )
+        raise MoneyError(msg, value=value)
+    return amount
 
 
 def _to_decimal(value: Decimal | int | str) -> Decimal:
@@ -27,26 +86,34 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            _in_range(Decimal(f"1E{MAX_MAGNITUDE}"), value)
         amount = Decimal(value)
     elif isinstance(value, str):
         try:
             amount = Decimal(value.strip().replace("_", ""))
         except InvalidOperation:
-            msg = f"Money amount {value!r} is not a decimal number."
-            raise ValueError(msg) from None
+            msg = f"Money amount {_show(value)} is not a decimal number."
+            raise MoneyError(msg, value=value) from None
     else:
         msg = f"Money amount must be a Decimal, int or str, got {value!r}."
         raise TypeError(msg)
     if not amount.is_finite():
         msg = f"Money amount must be finite, got {value!r}."
-        raise ValueError(msg)
-    return amount
+        raise MoneyError(msg, value=value)
+    return _in_range(amount, value)
 
 
 def _currency(value: object) -> str:
     if not isinstance(value, str) or _CURRENCY.fullmatch(value) is None:
         msg = f"Money currency must be a three-letter upper-case ISO 4217 code, got {value!r}."
         raise ValueError(msg)
+    if not is_known_currency(value):
+        msg = (
+            f"Money currency {value!r} is not an ISO 4217 code; check its spelling, or call "
+            f"Money.register_currency({value!r}) first if it is a code of your own."
+        )
+        raise MoneyError(msg, field="currency", value=value)
     return value
 
 
@@ -64,8 +131,42 @@ def _factor(value: object) -> Decimal:
     factor = Decimal(value)
     if not factor.is_finite():
         msg = f"Money cannot be scaled by {value!r}."
-        raise ValueError(msg)
+        raise MoneyError(msg, value=value)
     return factor
+
+
+def _rounded(value: Decimal) -> Decimal:
+    """*value* rounded half-even to MAX_DIGITS significant digits and MAX_PLACES places."""
+    if value.adjusted() >= MAX_MAGNITUDE or not value:
+        return value  # out of range: the constructor refuses it, and says why
+    exponent = max(-MAX_PLACES, value.adjusted() - MAX_DIGITS + 1)
+    if value.as_tuple().exponent >= exponent:  # type: ignore[operator]  # finite: an int
+        return value
+    result = value.quantize(Decimal((0, (1,), exponent)), context=_WIDE)
+    if len(result.as_tuple().digits) > MAX_DIGITS:  # 9.99... rounded up to 10.00...
+        result = value.quantize(Decimal((0, (1,), exponent + 1)), context=_WIDE)
+    return result
+
+
+def _scaled(amount: Decimal, factor: Decimal, currency: str, *, divide: bool = False) -> Decimal:
+    """*amount* times (or over) *factor*, rounded to Money's precision once."""
+    try:
+        if divide:
+            return _rounded(_WIDE.divide(amount, factor))
+        # Exact first: the product has at most as many digits as both operands.
+        digits = len(amount.as_tuple().digits) + len(factor.as_tuple().digits)
+        context = _WIDE
+        if digits > _WIDE.prec:
+            context = _WIDE.copy()
+            context.prec = digits
+        return _rounded(context.multiply(amount, factor))
+    except (Overflow, InvalidOperation):
+        sign = "/" if divide else "*"
+        msg = (
+            f"Money({str(amount)!r}, {currency!r}) {sign} {_show(factor)} is out of range; "
+            f"Money holds amounts below 10**{MAX_MAGNITUDE} in absolute value."
+        )
+        raise MoneyError(msg, value=factor) from None
 
 
 @attrs.frozen(order=False, repr=False)
@@ -77,14 +178,28 @@ class Money:
     different currencies raise :class:`~salesflow.CurrencyMismatchError`;
     equality between different currencies is simply ``False``.
 
+    **Range and precision.** An amount is below ``10**21`` in absolute value,
+    has at most 40 decimal places and at most 34 significant digits; anything
+    else raises :class:`~salesflow.exceptions.MoneyError` (a ``ValueError``),
+    so a loader reports it as a bad cell. Addition, subtraction,
+    :meth:`total` and negation are exact: a result that would leave the range
+    or need more digits raises ``MoneyError`` rather than being rounded.
+    Multiplication and division round half-even to 34 significant digits and
+    at most 40 decimal places (``Money(1, "USD") / 3`` has 34 threes).
+
+    **Currencies.** The code must be an ISO 4217 code (the active list plus a
+    few recently withdrawn ones); allow a code of your own, such as ``"XBT"``,
+    with :meth:`register_currency`.
+
     Attributes:
         amount: A ``Decimal``, ``int`` or decimal string such as ``"1250.00"``.
         currency: An ISO 4217 code, three upper-case letters (``"USD"``).
 
     Raises:
         TypeError: The amount is a float, a bool or another type.
-        ValueError: The amount is not a finite number, or the currency is not
-            a three-letter upper-case code.
+        MoneyError: The amount is not a finite number or is outside the range
+            and precision above, or the currency is not a known code. It is
+            a ``ValueError``.
 
     Examples:
         >>> from salesflow import Money
@@ -96,6 +211,27 @@ class Money:
 
     amount: Decimal = attrs.field(converter=_to_decimal)
     currency: str = attrs.field(validator=_check_currency)
+
+    @staticmethod
+    def register_currency(code: str) -> None:
+        """Accept *code*, three upper-case letters outside ISO 4217, as a currency.
+
+        The registration holds for the rest of the process. Registering an
+        ISO 4217 code, or a code twice, does nothing.
+
+        Raises:
+            MoneyError: *code* is not three upper-case letters.
+
+        Examples:
+            >>> from salesflow import Money
+            >>> Money.register_currency("XBT")
+            >>> Money("0.5", "XBT")
+            Money('0.5', 'XBT')
+        """
+        if not isinstance(code, str) or _CURRENCY.fullmatch(code) is None:
+            msg = f"A currency code must be three upper-case letters, got {code!r}."
+            raise MoneyError(msg, field="currency", value=code)
+        register(code)
 
     @classmethod
     def zero(cls, currency: str) -> Self:
@@ -114,9 +250,11 @@ class Money:
         Raises:
             CurrencyMismatchError: Two amounts, or an amount and *currency*,
                 differ in currency.
+            MoneyError: The total is out of Money's range or precision.
             ValueError: *amounts* is empty and no *currency* was given.
         """
         total: Decimal = Decimal(0)
+        add = _WIDE.add
         seen = currency
         for money in amounts:
             if not isinstance(money, Money):
@@ -127,7 +265,7 @@ class Money:
             elif money.currency != seen:
                 msg = f"Cannot add {money.currency} to {seen}; convert the amounts first."
                 raise CurrencyMismatchError(msg, currencies=(seen, money.currency))
-            total += money.amount
+            total = add(total, money.amount)
         if seen is None:
             msg = "Money.total() of no amounts needs currency=..., e.g. currency='USD'."
             raise ValueError(msg)
@@ -142,7 +280,7 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "add")
-        return Money(self.amount + other.amount, self.currency)
+        return Money(_WIDE.add(self.amount, other.amount), self.currency)
 
     def __radd__(self, other: object) -> Money:
         # Lets the builtin sum() start from its int 0; any other number is refused.
@@ -154,10 +292,11 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "subtract")
-        return Money(self.amount - other.amount, self.currency)
+        return Money(_WIDE.subtract(self.amount, other.amount), self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
-        return Money(self.amount * _factor(factor), self.currency)
+        factor = _factor(factor)
+        return Money(_scaled(self.amount, factor, self.currency), self.currency)
 
     __rmul__ = __mul__
 
@@ -166,7 +305,7 @@ class Money:
         if not factor:
             msg = f"Cannot divide {self!r} by zero."
             raise ZeroDivisionError(msg)
-        return Money(self.amount / factor, self.currency)
+        return Money(_scaled(self.amount, factor, self.currency, divide=True), self.currency)
 
     def ratio(self, other: Money) -> Decimal:
         """``self / other`` as a ``Decimal`` (same currency; ``other`` not zero)."""
@@ -208,8 +347,20 @@ class Money:
         return NotImplemented if amount is None else self.amount >= amount
 
     def quantize(self, places: int = 2) -> Money:
-        """Round half-even to *places* decimals, for display or a ledger boundary."""
-        return Money(self.amount.quantize(Decimal(1).scaleb(-places)), self.currency)
+        """Round half-even to *places* decimals, for display or a ledger boundary.
+
+        Raises:
+            MoneyError: *places* is not from -20 to 40, or the result would
+                need more than 34 significant digits.
+        """
+        if isinstance(places, bool) or not isinstance(places, int):
+            msg = f"Money.quantize() takes an int number of places, got {places!r}."
+            raise TypeError(msg)
+        if not -(MAX_MAGNITUDE - 1) <= places <= MAX_PLACES:
+            msg = f"Money.quantize() rounds to -{MAX_MAGNITUDE - 1} to {MAX_PLACES} places, got {places!r}."
+            raise MoneyError(msg, value=places)
+        amount = self.amount.quantize(Decimal((0, (1,), -places)), context=_WIDE)
+        return Money(amount, self.currency)
 
     def __repr__(self) -> str:
         return f"Money({str(self.amount)!r}, {self.currency!r})"

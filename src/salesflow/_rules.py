@@ -14,7 +14,7 @@ the same broken rule.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timezone
 from typing import TYPE_CHECKING
 
 import attrs
@@ -26,7 +26,16 @@ from .exceptions import InvalidPipelineError, UnknownStageError
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
 
-__all__ = ["Problem", "move_reasons", "reopen_reasons", "time_order_reason", "validate"]
+__all__ = [
+    "MAX_STAGES",
+    "Problem",
+    "check_size",
+    "earlier",
+    "move_reasons",
+    "reopen_reasons",
+    "time_order_reason",
+    "validate",
+]
 
 
 @attrs.frozen
@@ -111,10 +120,14 @@ def _check_lose_from(pipeline: Pipeline) -> list[Problem]:
     return [Problem("lose_from", msg, tuple(bad))]
 
 
-def _reachable(table: MoveTable, start: set[str]) -> set[str]:
+def _reachable(table: MoveTable, start: set[str], *, backward: bool = False) -> set[str]:
+    # One walk over the allowed moves (reversed with *backward*): linear in the moves.
     edges: dict[str, set[str]] = {key: set() for key in table.by_key}
     for src, dst in table.free:
-        edges[src].add(dst)
+        if backward:
+            edges[dst].add(src)
+        else:
+            edges[src].add(dst)
     seen = set(start)
     todo = list(start)
     while todo:
@@ -145,7 +158,8 @@ def _check_no_trap(pipeline: Pipeline) -> list[Problem]:
     if not table.won_stages:
         return []  # _check_has_won says it
     terminal = {s.key for s in (*table.won_stages, *table.lost_stages)}
-    traps = tuple(s.key for s in table.open_stages if not _reachable(table, {s.key}) & terminal)
+    closing = _reachable(table, terminal, backward=True)  # the stages that lead to a close
+    traps = tuple(s.key for s in table.open_stages if s.key not in closing)
     if not traps:
         return []
     msg = f"Pipeline {pipeline.name!r} has open stages from which no deal can close: {_listed(traps)}."
@@ -208,6 +222,23 @@ def validate(pipeline: Pipeline) -> None:
     )
 
 
+#: The most stages a pipeline may have. The move table holds a kind for every
+#: pair of stages, so its size grows with the square of the stage count; real
+#: pipelines have a few dozen stages (HubSpot allows 100 per pipeline).
+MAX_STAGES = 250
+
+
+def check_size(name: str, count: int) -> None:
+    """Refuse a pipeline of more than :data:`MAX_STAGES` stages, before its table is built."""
+    if count <= MAX_STAGES:
+        return
+    msg = (
+        f"Pipeline {name!r} has {count} stages, more than the {MAX_STAGES} a pipeline may have; "
+        "split it into several pipelines."
+    )
+    raise InvalidPipelineError(msg, stages=(), problems=(msg,), rules=("max_stages",))
+
+
 # ------------------------------------------------------------------ move rules
 
 
@@ -244,8 +275,26 @@ def reopen_reasons(
     return reasons
 
 
+def earlier(a: datetime, b: datetime) -> bool:
+    """True when aware *a* is an earlier instant than aware *b*.
+
+    Python compares two datetimes with the same ``tzinfo`` object by wall
+    time and ignores ``fold``, so in the hour that repeats when clocks go
+    back, ``01:45`` (first pass) would count as later than ``01:30``
+    (second pass, an hour later in fact). Those are compared in UTC; fixed
+    offsets and different zones are already compared by instant.
+    """
+    zone = a.tzinfo
+    if zone is not b.tzinfo or type(zone) is timezone:
+        return a < b
+    return a.astimezone(UTC) < b.astimezone(UTC)
+
+
 def time_order_reason(at: datetime, last: datetime) -> str | None:
-    """Why a stage change at *at* may not follow one at *last* (``None`` when it may)."""
-    if at >= last:
+    """Why a stage change at *at* may not follow one at *last* (``None`` when it may).
+
+    Times are compared as instants (see :func:`earlier`).
+    """
+    if not earlier(at, last):
         return None
     return f"{at.isoformat()} is before the deal's last stage change at {last.isoformat()}"

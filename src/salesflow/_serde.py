@@ -33,7 +33,7 @@ from ._serde_converter import converter, unstructure_datetime
 from ._stage import Stage
 from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
-from .exceptions import NotSerializableError, SalesflowError, SchemaError
+from .exceptions import MoneyError, NotSerializableError, SalesflowError, SchemaError
 
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
@@ -108,7 +108,9 @@ def structure(data: Any, cls: type[T], what: str, path: str = "$") -> T:
         problems = list(_problems(exc, path, data))
         for problem in problems:
             error = problem.error
-            if isinstance(error, SalesflowError) and not isinstance(error, SchemaError):
+            if isinstance(error, SalesflowError) and not isinstance(
+                error, SchemaError | MoneyError
+            ):
                 raise error from None
         first = problems[0]
         msg = f"Cannot read {what} at {first.path}: {first.message}"
@@ -124,8 +126,14 @@ def _body(data: Any, kind: str) -> dict[str, Any]:
         raise SchemaError(msg, value=data)
     version = data.get("schema", SCHEMA_VERSION)
     if isinstance(version, bool) or version != SCHEMA_VERSION:
+        # reprlib: a huge int cannot even be written out (the int digit limit).
+        shown = (
+            f"an int of about {int(version.bit_length() * 0.30103)} digits"
+            if isinstance(version, int) and version.bit_length() > 64
+            else reprlib.repr(version)
+        )
         msg = (
-            f"This {kind} record has schema version {version!r}; this salesflow reads "
+            f"This {kind} record has schema version {shown}; this salesflow reads "
             f"version {SCHEMA_VERSION}. Upgrade salesflow to read newer records."
         )
         raise SchemaError(msg, path="$.schema", value=version)
@@ -141,13 +149,23 @@ def to_record(obj: Stage | Touchpoint | StageChange | StatusChange) -> dict[str,
     return record
 
 
-def _json_safe(value: Any, path: str) -> Any:
+#: How deeply attribute values may nest (lists and dicts) to be written down.
+MAX_DEPTH = 100
+
+
+def _json_safe(value: Any, path: str, depth: int = 0) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, list | tuple | Mapping) and depth >= MAX_DEPTH:
+        msg = (
+            f"Cannot write the value at {path}: attribute values may nest at most "
+            f"{MAX_DEPTH} lists or dicts deep; flatten it first."
+        )
+        raise SchemaError(msg, path=path)
     if isinstance(value, list | tuple):
-        return [_json_safe(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_json_safe(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v, f"{path}.{k}") for k, v in value.items()}
+        return {str(k): _json_safe(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
     if isinstance(value, datetime | Money | timedelta):
         return converter.unstructure(value)
     msg = f"Cannot write {value!r} at {path}: attribute values must be JSON types (str, number, bool, None, list, dict)."
@@ -228,6 +246,9 @@ def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> De
             "read it with that pipeline."
         )
         raise SchemaError(msg, path="$.pipeline", value=record.pipeline)
+    if record.value is not None and record.value.amount < 0:
+        msg = f"Cannot read the deal record at $.value: a deal value cannot be negative, got {record.value!r}."
+        raise SchemaError(msg, path="$.value", value=record.value.to_dict())
     if not record.history:
         msg = f"Cannot read the deal record at $.history: deal {record.id!r} needs at least one stage change, got []."
         raise SchemaError(msg, path="$.history", value=[])

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidPipelineError",
     "LoadError",
     "MissingDependencyError",
+    "MoneyError",
     "NotSerializableError",
     "SalesflowError",
     "SalesflowWarning",
@@ -24,6 +25,7 @@ __all__ = [
     "TransitionError",
     "UnknownFieldError",
     "UnknownStageError",
+    "UnknownZoneError",
 ]
 
 
@@ -45,6 +47,24 @@ class CurrencyMismatchError(SalesflowError, ValueError):
     def __init__(self, msg: str, *, currencies: Sequence[str] = ()) -> None:
         super().__init__(msg)
         self.currencies = tuple(currencies)
+
+
+class MoneyError(SalesflowError, ValueError):
+    """An amount or a currency that :class:`~salesflow.Money` cannot hold.
+
+    Raised for an amount outside Money's documented range or precision (also
+    when arithmetic would leave it), and for a currency code that is neither
+    ISO 4217 nor registered with :meth:`~salesflow.Money.register_currency`.
+
+    Attributes:
+        field: ``"amount"`` or ``"currency"``: which part is at fault.
+        value: The offending amount or code.
+    """
+
+    def __init__(self, msg: str, *, field: str = "amount", value: object = None) -> None:
+        super().__init__(msg)
+        self.field = field
+        self.value = value
 
 
 class UnknownStageError(SalesflowError, KeyError):
@@ -99,6 +119,26 @@ class UnknownFieldError(SalesflowError, KeyError):
     def __str__(self) -> str:
         # KeyError.__str__ would repr() the message and wrap it in quotes.
         return str(self.args[0])
+
+
+class UnknownZoneError(SalesflowError, ValueError):
+    """A time zone name that is not in the IANA database (``"Europe/Pari"``).
+
+    Attributes:
+        zone: The name that was given.
+        suggestions: The closest known zone names, best first (may be empty).
+    """
+
+    def __init__(self, zone: str, *, suggestions: Sequence[str] = ()) -> None:
+        self.zone = zone
+        self.suggestions = tuple(suggestions)
+        hint = (
+            f"did you mean {' or '.join(repr(s) for s in self.suggestions)}?"
+            if self.suggestions
+            else "pass an IANA zone name such as 'UTC' or 'Europe/Paris'."
+        )
+        msg = f"Time zone {zone!r} is not a known IANA zone name; {hint}"
+        super().__init__(msg)
 
 
 class InvalidPipelineError(SalesflowError, ValueError):

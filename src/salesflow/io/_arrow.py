@@ -35,6 +35,7 @@ from .._deal_info import EventMeta, Metas
 from .._optional import require
 from ..exceptions import MissingDependencyError
 from ._bulk import assemble_deals, deal_cells, deal_moneys, deal_times
+from ._common import FIELD_LIMIT
 
 if TYPE_CHECKING:
     from .._deal import Deal
@@ -67,12 +68,20 @@ def _read(
     width: int,
     wanted: list[int],
 ) -> Any:
-    """The table of the data rows' *wanted* cells as text, or ``None`` when Arrow refuses the file."""
-    pa, pacsv, _ = modules
+    """The table of the data rows' *wanted* cells as text, or ``None`` when Arrow refuses the file.
+
+    ``None`` too when a cell (read or not) is longer than the other lanes'
+    CSV parser takes: they refuse the file, and say where.
+    """
+    pa, pacsv, pc = modules
     utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     data = path.read_bytes()
     names = [f"c{i}" for i in range(width)]
     picked = [names[i] for i in wanted]
+    # A cell longer than the limit needs that many bytes: only a larger file is checked.
+    checked = len(data) > FIELD_LIMIT
+    if checked:
+        picked = names
     try:
         # The header was read (and checked) by the loader: skip it, a BOM with it.
         read = pacsv.ReadOptions(
@@ -86,9 +95,16 @@ def _read(
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         )
-        return pacsv.read_csv(pa.py_buffer(data), read, parse, convert)
+        table = pacsv.read_csv(pa.py_buffer(data), read, parse, convert)
     except (pa.ArrowException, ValueError, LookupError):
         return None  # ragged rows, bad text: the other lanes say where
+    if checked:
+        if table.num_rows and any(
+            (pc.max(pc.utf8_length(column)).as_py() or 0) > FIELD_LIMIT for column in table.columns
+        ):
+            return None
+        table = table.select([names[i] for i in wanted])
+    return table
 
 
 def arrow_deals(
@@ -161,7 +177,8 @@ class _Lane:
             if len(dense) != len(texts):  # " A" and "A" are one text
                 codes = self.pc.take(self.pa.array(remap, self.pa.int32()), codes)
                 texts = list(dense)
-        if "\n'" in "\n" + "\n".join(texts):  # (a quote after a newline inside a cell too)
+        joined = "\n" + "\n".join(texts)
+        if "\n'" in joined or "\r'" in joined:  # (a quote after a line break inside a cell too)
             raise _GiveUp
         return codes, texts
 

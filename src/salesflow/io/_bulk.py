@@ -19,7 +19,7 @@ are these: :func:`deal_times` (timestamps), :func:`deal_moneys` (amounts),
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from itertools import repeat
 from operator import attrgetter, eq, gt
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from .._deal import Deal
 from .._deal_info import EventMeta, Metas, trusted_info
 from .._money import Money
-from ._common import RowProblem
+from .._time import DAY
+from ._common import RowProblem, day_start, skipped_midnight, zone_doubt
 from ._intake import Refused, build_bulk
 
 if TYPE_CHECKING:
@@ -46,8 +47,12 @@ def _column(
 
 
 def _escaped(texts: Iterable[str] | None) -> bool:
-    # A cell the writer guarded against formulas starts with a quote: the exact lane unescapes it.
-    return texts is not None and "\n'" in "\n" + "\n".join(texts)
+    # A cell (or a line in a cell) the writer guarded against formulas starts with a
+    # quote: the exact lane unescapes it.
+    if texts is None:
+        return False
+    joined = "\n" + "\n".join(texts)
+    return "\n'" in joined or "\r'" in joined
 
 
 def deal_times(column: Sequence[str], rows: EventRows) -> list[datetime] | None:
@@ -66,8 +71,37 @@ def deal_times(column: Sequence[str], rows: EventRows) -> list[datetime] | None:
         zone = rows.zone
         if zone is None:
             return None
-        times = [t if t.tzinfo is not None else t.replace(tzinfo=zone) for t in times]
+        fold = 1 if rows.ambiguous == "later" else 0
+        times = [t if t.tzinfo is not None else t.replace(tzinfo=zone, fold=fold) for t in times]
+        if type(zone) is not timezone:
+            return _settled(times, zone, rows.ambiguous == "error")
     return times
+
+
+def _settled(times: list[datetime], zone: tzinfo, refuse_ambiguous: bool) -> list[datetime] | None:
+    """*times*, with the rule of :func:`parse_time` for wall times *zone* skips or repeats.
+
+    Only days on which the zone's offset changes are looked at time by time.
+    Returns ``None`` for a time in a DST gap (or, if refused, a repeated
+    hour): the exact lane then says which line is at fault.
+    """
+    days = {t.date() for t in times if t.tzinfo is zone}
+    shifting = set()
+    for day in days:
+        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        if start.utcoffset() != (start + DAY).utcoffset():
+            shifting.add(day)
+    if not shifting:
+        return times
+    settled = list(times)
+    for i, t in enumerate(times):
+        if t.tzinfo is zone and t.date() in shifting:
+            if zone_doubt(t, refuse_ambiguous=refuse_ambiguous) is None:
+                continue
+            if not skipped_midnight(t):
+                return None
+            settled[i] = day_start(t)
+    return settled
 
 
 def deal_moneys(

@@ -9,18 +9,19 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypeVar, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import IO, Any, Generic, Literal, TypeVar, cast, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
 
+from .._checks import exists
 from .._deal import Deal
-from .._money import Money, trusted_money
-from ..exceptions import LoadError
+from .._money import MAX_MAGNITUDE, Money, trusted_money
+from ..exceptions import LoadError, MoneyError, UnknownZoneError
 
 __all__ = ["Errors", "LoadResult", "Source"]
 
@@ -122,13 +123,62 @@ class DataRows:
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         reader, progress = self.reader, self.progress
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line is not a row
-            self.read += 1
-            if progress is not None and self.read % PROGRESS_EVERY == 0:
-                progress(self.read)
-            yield reader.line_num, row
+        with csv_failures(reader):
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line is not a row
+                self.read += 1
+                if progress is not None and self.read % PROGRESS_EVERY == 0:
+                    progress(self.read)
+                yield reader.line_num, row
+
+
+#: The longest cell the CSV loaders read, in characters (``csv.field_size_limit``'s
+#: default, left as it is: the limit is global to the process).
+FIELD_LIMIT = 131_072
+
+
+class CsvReader:
+    """A ``csv.reader`` that knows its file's name, so that its failures can say where.
+
+    Iterating it iterates the ``csv.reader`` itself, at C speed.
+    """
+
+    __slots__ = ("file", "reader")
+
+    def __init__(self, reader: Any, file: str) -> None:
+        self.reader = reader
+        self.file = file
+
+    def __iter__(self) -> Any:
+        return self.reader
+
+    def __next__(self) -> list[str]:
+        row: list[str] = next(self.reader)
+        return row
+
+    @property
+    def line_num(self) -> int:
+        """The number of lines read so far."""
+        number: int = self.reader.line_num
+        return number
+
+
+@contextlib.contextmanager
+def csv_failures(reader: Any) -> Iterator[None]:
+    """Turn a ``csv.Error`` of *reader* into a :class:`LoadError` at the file and line it stopped on."""
+    try:
+        yield
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            reason = (
+                f"a cell longer than {FIELD_LIMIT:,} characters, the most a CSV cell may hold; "
+                "check the file's quotes, or shorten the cell"
+            )
+        else:
+            reason = f"the CSV cannot be read: {exc}"
+        file = getattr(reader, "file", "<stream>")
+        raise LoadError(reason, file=file, line=getattr(reader, "line_num", None) or 1) from None
 
 
 def read_all(reader: Any, progress: Callable[[int], None] | None) -> list[list[str]]:
@@ -139,10 +189,11 @@ def read_all(reader: Any, progress: Callable[[int], None] | None) -> list[list[s
     *progress* is called with the count every 10,000 rows.
     """
     rows: list[list[str]] = []
-    while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
-        rows += chunk
-        if progress is not None and len(chunk) == PROGRESS_EVERY:
-            progress(len(rows))
+    with csv_failures(reader):
+        while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
+            rows += chunk
+            if progress is not None and len(chunk) == PROGRESS_EVERY:
+                progress(len(rows))
     if [] in rows:
         rows = [row for row in rows if row]
     return rows
@@ -210,13 +261,91 @@ class DealGroups(Generic[G]):
         return deals
 
 
+#: The longest line a loader reads, in characters. A longer one (endless
+#: input such as ``/dev/zero``, a binary file) is a :class:`LoadError`, found
+#: in bounded memory.
+MAX_LINE = 1_048_576
+
+
+class _BoundedLines:
+    """A text handle whose lines are refused beyond :data:`MAX_LINE` characters.
+
+    ``readline``, iteration and ``read()`` are checked; everything else is the
+    wrapped handle's. ``line`` counts the lines read, for the error (``None``
+    after a seek to anywhere but the start).
+    """
+
+    __slots__ = ("_handle", "_name", "_readline", "_seen", "line")
+
+    def __init__(self, handle: IO[str], name: str) -> None:
+        self._handle = handle
+        self._name = name
+        self._readline = handle.readline
+        self._seen = 0  # lines read since the start (or the last seek to it)
+        self.line: int | None = 0
+
+    def _too_long(self, lines: int) -> LoadError:
+        reason = (
+            f"a line is longer than {MAX_LINE:,} characters, the most salesflow reads; "
+            "check that this is a text export"
+        )
+        return LoadError(reason, file=self._name, line=None if self.line is None else lines)
+
+    def readline(self, size: int = -1) -> str:
+        line = self._readline(MAX_LINE + 1)
+        self._seen += 1
+        if len(line) > MAX_LINE and line[-1] not in "\r\n":
+            raise self._too_long(self._seen)
+        return line
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._readline(MAX_LINE + 1)
+        self._seen += 1
+        if len(line) > MAX_LINE and line[-1] not in "\r\n":
+            raise self._too_long(self._seen)
+        if not line:
+            raise StopIteration
+        return line
+
+    def read(self, size: int = -1) -> str:
+        if size is not None and size >= 0:
+            return self._handle.read(size)
+        parts: list[str] = []
+        run = 0  # characters since the last line break
+        while chunk := self._handle.read(MAX_LINE):
+            breaks = [i for i in (chunk.find("\n"), chunk.find("\r")) if i >= 0]
+            if not breaks:
+                run += len(chunk)
+            else:
+                run += min(breaks)
+                if run <= MAX_LINE:
+                    run = len(chunk) - max(chunk.rfind("\n"), chunk.rfind("\r")) - 1
+            if run > MAX_LINE:
+                seen = self._seen + sum(p.count("\n") for p in parts) + 1
+                raise self._too_long(seen)
+            parts.append(chunk)
+        return "".join(parts)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.line = 0 if (offset, whence) == (0, 0) else None
+        self._seen = 0
+        return self._handle.seek(offset, whence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+
 @contextlib.contextmanager
 def open_source(source: Source, *, encoding: str = "utf-8-sig") -> Iterator[tuple[IO[str], str]]:
     """Yield a text handle and a display name; close it only if we opened it.
 
     Text that is not valid in *encoding* raises a :class:`LoadError` naming
     the file, the first bad line and an encoding that would read it, never a
-    bare ``UnicodeDecodeError``.
+    bare ``UnicodeDecodeError``. A line longer than :data:`MAX_LINE`
+    characters is a :class:`LoadError` too, so that endless input stops.
     """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -230,14 +359,14 @@ def open_source(source: Source, *, encoding: str = "utf-8-sig") -> Iterator[tupl
             raise LoadError(f"unknown encoding {encoding!r}", file=str(path)) from None
         with handle:
             try:
-                yield handle, str(path)
+                yield cast("IO[str]", _BoundedLines(handle, str(path))), str(path)
             except UnicodeDecodeError as exc:
                 raise _decode_error(path, encoding, exc) from None
         return
     if isinstance(source, io.TextIOBase) or hasattr(source, "read"):
         name = str(getattr(source, "name", "<stream>"))
         try:
-            yield source, name
+            yield cast("IO[str]", _BoundedLines(source, name)), name
         except UnicodeDecodeError as exc:
             reason = f"the text is not valid {exc.encoding} ({exc.reason}); open the file with the encoding it is in"
             raise LoadError(reason, file=name) from None
@@ -297,15 +426,41 @@ def read_header(handle: IO[str], name: str, delimiter: str | None) -> tuple[Any,
     (see :data:`DELIMITERS`).
 
     Raises:
-        LoadError: The file is empty.
+        LoadError: The file is empty, or a header cell is too long.
     """
     first = handle.readline()
     if not first:
         raise LoadError("the file is empty; it needs a header row", file=name, line=1)
-    if delimiter is None:
-        delimiter = sniff_delimiter(first)
-    reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
-    return reader, [n.strip() for n in next(reader)], delimiter
+    reader = CsvReader(None, name)
+    with csv_failures(reader):
+        if delimiter is None:
+            delimiter = sniff_delimiter(first)
+        reader.reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+        names = [n.strip() for n in next(reader)]
+    return reader, names, delimiter
+
+
+def unique_names(names: Sequence[str], file: str, used: Collection[str]) -> None:
+    """Refuse a header that names a column the loader reads twice: no copy is guessed.
+
+    Columns the loader does not read may repeat (exports often repeat an
+    unused or unnamed column).
+
+    Raises:
+        LoadError: At line 1, naming the column and both of its positions (1-based).
+    """
+    first: dict[str, int] = {}
+    for position, column in enumerate(names, 1):
+        if column not in used:
+            continue
+        if column not in first:
+            first[column] = position
+            continue
+        reason = (
+            f"the header has the column {column!r} twice (columns {first[column]} and "
+            f"{position}), and which copy counts cannot be told; rename or remove one"
+        )
+        raise LoadError(reason, file=file, line=1, column=column)
 
 
 def check_errors(errors: str) -> Errors:
@@ -317,14 +472,20 @@ def check_errors(errors: str) -> Errors:
 
 
 def resolve_zone(timezone: tzinfo | str | None) -> tzinfo | None:
-    """A ``tzinfo`` from a zone name (``"Europe/Paris"``, ``"UTC"``) or an object."""
+    """A ``tzinfo`` from a zone name (``"Europe/Paris"``, ``"UTC"``) or an object.
+
+    Raises:
+        UnknownZoneError: A name that is not in the IANA database, with the
+            closest names that are.
+    """
     if timezone is None or isinstance(timezone, tzinfo):
         return timezone
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        msg = f"timezone {timezone!r} is not a known IANA zone name (e.g. 'UTC', 'Europe/Paris')."
-        raise ValueError(msg) from None
+        names = {n.casefold(): n for n in available_timezones()}
+        close = difflib.get_close_matches(str(timezone).casefold(), names, n=3, cutoff=0.6)
+        raise UnknownZoneError(str(timezone), suggestions=[names[c] for c in close]) from None
 
 
 def header(
@@ -338,7 +499,9 @@ def header(
     """Check that the file has every required column; raise a ``LoadError`` naming the missing ones.
 
     When another separator would have given the missing columns, the error says so.
+    A column the loader reads may not appear twice (see :func:`unique_names`).
     """
+    unique_names(names, file, {c for c in columns.values() if c})
     present = set(names)
     missing = [columns[k] for k in required if columns.get(k) and columns[k] not in present]
     if not missing:
@@ -401,10 +564,22 @@ def cell(row: Mapping[str, Any], column: str | None) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_time(text: str, column: str, *, fmt: str | None, zone: tzinfo | None) -> datetime:
+def parse_time(
+    text: str,
+    column: str,
+    *,
+    fmt: str | None,
+    zone: tzinfo | None,
+    ambiguous: Ambiguous = "earlier",
+) -> datetime:
     """An aware datetime from *text*: ISO 8601 unless *fmt* is given; naive values get *zone*.
 
-    A date without a time (``2026-03-01``) is midnight in *zone*.
+    A date without a time (``2026-03-01``) is midnight in *zone*. A naive
+    time that *zone* skips (a DST gap) is refused, except a skipped
+    midnight, which is the start of its day (the end of the gap); one
+    it repeats (clocks going back) is read as *ambiguous* says:
+    ``"earlier"`` (the first pass, ``fold=0``), ``"later"`` (``fold=1``) or
+    ``"error"``.
     """
     try:
         at = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)  # noqa: DTZ007
@@ -424,8 +599,65 @@ def parse_time(text: str, column: str, *, fmt: str | None, zone: tzinfo | None) 
                 column,
                 text,
             )
-        at = at.replace(tzinfo=zone)
+        at = at.replace(tzinfo=zone, fold=1 if ambiguous == "later" else 0)
+        if type(zone) is not timezone:
+            doubt = zone_doubt(at, refuse_ambiguous=ambiguous == "error")
+            if doubt:
+                if not skipped_midnight(at):
+                    raise RowProblem(doubt, column, text)
+                at = day_start(at)
     return at
+
+
+def day_start(at: datetime) -> datetime:
+    """A skipped midnight moved forward by the gap, as ``dateutil.tz.resolve_imaginary`` does."""
+    return at + ((at + _DAY).utcoffset() - (at - _DAY).utcoffset())  # type: ignore[operator]
+
+
+_DAY = timedelta(days=1)
+
+
+def skipped_midnight(at: datetime) -> bool:
+    """True for a midnight its zone skips: such a day starts at the end of the gap.
+
+    Some zones change the clocks at midnight (São Paulo did until 2019), so a
+    date read as midnight may not exist; it is read as the day's first
+    instant (see :func:`day_start`), not refused.
+    """
+    return at.hour == at.minute == at.second == at.microsecond == 0 and not exists(at)
+
+
+#: How a loader reads a naive time that its zone repeats when clocks go back.
+Ambiguous = Literal["earlier", "later", "error"]
+
+
+def check_ambiguous(value: object) -> Ambiguous:
+    """*value* if it is an ``ambiguous=`` option, else a ``ValueError`` naming the options."""
+    if value not in ("earlier", "later", "error"):
+        msg = f"ambiguous must be 'earlier', 'later' or 'error', got {value!r}."
+        raise ValueError(msg)
+    return value
+
+
+def zone_doubt(at: datetime, *, refuse_ambiguous: bool) -> str | None:
+    """Why a zoned wall time cannot be read as one instant, or ``None`` when it can.
+
+    A time in a DST gap does not exist; one in the repeated hour is ambiguous
+    (refused only with *refuse_ambiguous*; otherwise its ``fold`` decides).
+    """
+    if not exists(at):
+        return (
+            f"the time does not exist in {str(at.tzinfo)!r}: the clocks skip it "
+            "(a daylight saving time gap); write it with its UTC offset, or as the "
+            "time the clocks showed"
+        )
+    if refuse_ambiguous and at.replace(fold=1 - at.fold).utcoffset() != at.utcoffset():
+        return (
+            f"the time is ambiguous in {str(at.tzinfo)!r}: the clocks show it twice "
+            "(when daylight saving time ends); write it with its UTC offset, or pass "
+            "ambiguous='earlier' or 'later'"
+        )
+    return None
 
 
 # Thousands separators: space, the no-break spaces, apostrophe, and whichever of
@@ -490,8 +722,9 @@ class Amounts:
 
     def money(self, text: str, column: str, currency: str) -> Money:
         """Money from a cell (see :func:`parse_amount`)."""
-        if currency in self._checked and text.isascii():
-            # Digits (with at most one decimal point): a finite, non-negative amount.
+        if currency in self._checked and text.isascii() and len(text) <= MAX_MAGNITUDE:
+            # Digits (with at most one decimal point), at most 21 of them: a
+            # non-negative amount within Money's range and precision.
             plain = text.replace(".", "", 1) if self.decimal == "." else text
             if plain.isdigit():
                 return trusted_money(Decimal(text), currency)
@@ -521,19 +754,34 @@ def parse_money(
     try:
         return Money(amount, currency)
     except ValueError as exc:
-        raise RowProblem(str(exc).rstrip("."), column, currency) from None
+        shown = text if isinstance(exc, MoneyError) and exc.field == "amount" else currency
+        raise RowProblem(str(exc).rstrip("."), column, shown) from None
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# The start of the text and of each line in it, where a spreadsheet may read a formula.
+_LINE_STARTS = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+_GUARDS = re.compile(r"(?:^|(?<=[\r\n]))'(?=[=+\-@\t\r])")
+
+
 def escape_cell(text: str) -> str:
-    """Guard a text cell against spreadsheet formula injection (OWASP's advice: prefix a quote)."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Guard a text cell against spreadsheet formula injection (OWASP's advice: prefix a quote).
+
+    The start of the text and the start of each line in it (after a line
+    feed or a carriage return) are guarded: a spreadsheet may read any of
+    them as a formula.
+    """
+    if "\n" not in text and "\r" not in text:
+        return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return _LINE_STARTS.sub("'", text)
 
 
 def unescape_cell(text: str) -> str:
-    """Undo :func:`escape_cell`: drop the quote that guards a formula-like cell."""
-    if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r":
-        return text[1:]
-    return text
+    """Undo :func:`escape_cell`: drop the quotes that guard formula-like lines."""
+    if "\n" not in text and "\r" not in text:
+        if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r":
+            return text[1:]
+        return text
+    return _GUARDS.sub("", text)

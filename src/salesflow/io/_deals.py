@@ -276,7 +276,8 @@ def read_deals_csv(
     current one, an open current stage with no date while later stage dates
     are recorded) or when the rebuilt history breaks the pipeline's rules
     (e.g. a skip the pipeline forbids). A second row for the same deal id is
-    rejected; the first one is kept.
+    rejected and, as with any bad row, the deal is left out whole: its
+    first row too.
 
     Args:
         source: A path or an open text file.
@@ -344,7 +345,8 @@ def read_deals_csv(
     dated = [(pipeline.key(k), c) for k, c in (stage_dates or {}).items()]
     times = TimeCells(timestamp_format, zone)
     deals: list[Deal | _Later] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # deal id -> its line, negative while its row is not built
+    dropped: set[str] = set()  # built deals whose id a later row repeated
 
     def setup(cols: dict[str, str | None], index: dict[str, int], width: int) -> RowHandler:
         engaged = cols["engaged_at"]
@@ -373,12 +375,20 @@ def read_deals_csv(
         id_at, id_column = index[cols["deal_id"] or ""], cols["deal_id"]
 
         def handle(row: list[str], line: int) -> None:
-            deal_id = unescape_cell(row[id_at].strip())
+            # A deal with a bad row is left out whole: the id of a ragged or
+            # refused row is remembered, and a row repeating it drops both.
+            deal_id = unescape_cell(row[id_at].strip()) if id_at < len(row) else ""
+            if deal_id in seen:
+                if seen[deal_id] > 0:
+                    dropped.add(deal_id)
+                msg = f"the deal id was already on line {abs(seen[deal_id])}; a snapshot has one row per deal"
+                raise RowProblem(msg, id_column, deal_id)
+            if deal_id:
+                seen[deal_id] = -line  # negative until the deal is built
+            if len(row) != width:
+                raise RowProblem(f"expected {width} cells, got {len(row)}")
             if not deal_id:
                 raise RowProblem("the deal id is empty", id_column, "")
-            if deal_id in seen:
-                msg = f"the deal id was already on line {seen[deal_id]}; a snapshot has one row per deal"
-                raise RowProblem(msg, id_column, deal_id)
             deals.append(rows.build(row, deal_id))
             seen[deal_id] = line
 
@@ -397,9 +407,12 @@ def read_deals_csv(
         encoding=encoding,
         progress=progress,
         setup=setup,
+        check_width=False,
     )
+    if dropped:
+        deals = [d for d in deals if (d.deal_id if isinstance(d, _Later) else d.id) not in dropped]
     built = _place_undated(deals, pipeline, times.latest, name)
-    return LoadResult(tuple(built), rejects, read, rejected, name)
+    return LoadResult(tuple(built), rejects, read, rejected + len(dropped), name)
 
 
 def _place_undated(

@@ -17,7 +17,7 @@ from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
 from .._money import Money
 from .._pipeline import Pipeline
-from ._common import Amounts, RowProblem, parse_time
+from ._common import Ambiguous, Amounts, RowProblem, parse_time
 from ._intake import Event, Refused, StageLabels, build_deal, ordered
 from ._tables import CACHE_LIMIT
 
@@ -78,6 +78,7 @@ class EventRows:
     amounts: Amounts = attrs.field(factory=Amounts)
     case_insensitive: bool = False
     conflicts: Conflicts = "error"
+    ambiguous: Ambiguous = "earlier"
     pending: dict[str, PendingDeal] = attrs.field(factory=dict)
     # A deal's rows repeat its value: parse each distinct amount once.
     money_cache: dict[tuple[str, str], Money] = attrs.field(factory=dict)
@@ -96,7 +97,9 @@ class EventRows:
         at_text = values.get("at", "")
         if not at_text:
             raise RowProblem("the timestamp is empty", cols["at"], "")
-        at = parse_time(at_text, cols["at"] or "at", fmt=self.fmt, zone=self.zone)
+        at = parse_time(
+            at_text, cols["at"] or "at", fmt=self.fmt, zone=self.zone, ambiguous=self.ambiguous
+        )
         money = None
         amount = values.get("value", "")
         if amount:

@@ -15,12 +15,14 @@ from .._pipeline import Pipeline
 from ._arrow import arrow_deals
 from ._bulk import bulk_deals
 from ._common import (
+    Ambiguous,
     Amounts,
     DataRows,
     DealGroups,
     LoadResult,
     RowProblem,
     Source,
+    check_ambiguous,
     check_errors,
     escape_cell,
     header,
@@ -76,6 +78,7 @@ def read_events_csv(
     case_insensitive: bool = False,
     conflicts: Conflicts = "error",
     progress: Callable[[int], None] | None = None,
+    ambiguous: Ambiguous = "earlier",
 ) -> LoadResult:
     """Read a stage-event log: one row per stage change, rows in any order.
 
@@ -95,6 +98,8 @@ def read_events_csv(
         timestamp_format: A ``strptime`` format; default ISO 8601.
         timezone: Zone for timestamps without an offset (a name such as
             ``"UTC"`` or a ``tzinfo``); without it, such a timestamp is an error.
+            A naive time the zone skips (``02:30`` when New York springs
+            forward) is a bad row: it names no instant.
         currency: Currency of values when the file has no currency column.
         errors: ``"raise"`` stops at the first bad row with a
             :class:`~salesflow.LoadError` (file, line, column, value);
@@ -116,6 +121,10 @@ def read_events_csv(
             the latest (by time, then file order).
         progress: Called with the number of rows read, every 10,000 rows
             (once, at the end, when pyarrow reads the file).
+        ambiguous: How to read a naive time that *timezone* shows twice
+            (``01:30`` when New York falls back): ``"earlier"`` (the
+            default) takes the first pass (``fold=0``), ``"later"`` the
+            second (``fold=1``), ``"error"`` makes it a bad row.
 
     Returns:
         A :class:`LoadResult`: a sequence of the deals, with counts and rejects.
@@ -146,6 +155,7 @@ def read_events_csv(
             Amounts(decimal, allow_negative),
             case_insensitive,
             check_conflicts(conflicts),
+            check_ambiguous(ambiguous),
         )
         width = len(names)
         if isinstance(source, str | os.PathLike) and not any("\n" in n or "\r" in n for n in names):
@@ -176,6 +186,9 @@ def read_events_csv(
             deal_id = ""
             try:
                 if len(row) != width:
+                    # Read the id if the row has it: the whole deal is left out.
+                    at = pos["deal_id"]
+                    deal_id = "" if at is None or at >= len(row) else unescape_cell(row[at].strip())
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
                 values = dict(zip(fields, map(str.strip, pick(row)), strict=True))
                 if "'" in "".join(values.values()):
@@ -204,7 +217,9 @@ def write_events_csv(
     One row per stage change; the deal's value, currency, owner and source are
     repeated on each row. Text cells that start with ``=``, ``+``, ``-``,
     ``@``, a tab or a carriage return are prefixed with ``'`` so that a
-    spreadsheet does not run them as formulas; the reader strips that prefix.
+    spreadsheet does not run them as formulas, and so is each line inside a
+    cell that starts so; the reader strips that prefix. A cell holding a
+    line feed or a carriage return is quoted.
 
     Args:
         deals: The deals.
@@ -226,8 +241,15 @@ def write_events_csv(
             handle = stack.enter_context(Path(target).open("w", newline="", encoding="utf-8"))
         else:
             handle = target
-        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
-        writer.writerow([cols[f] for f in fields])
+        plain = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
+        # The minimal quoting quotes "\n" (the line terminator) but not a bare "\r",
+        # which readers take as a line break: a row with one is quoted whole.
+        quoted = csv.writer(handle, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+        def write(cells: list[str]) -> None:
+            (quoted if "\r" in "".join(cells) else plain).writerow(cells)
+
+        write([str(cols[f]) for f in fields])
         for deal in deals:
             value = deal.value
             for change in deal.history:
@@ -243,6 +265,6 @@ def write_events_csv(
                     "actor": escape_cell(change.actor or ""),
                     "note": escape_cell(change.note or ""),
                 }
-                writer.writerow([row[f] for f in fields])
+                write([row[f] for f in fields])
                 count += 1
     return count

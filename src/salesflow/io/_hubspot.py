@@ -65,6 +65,10 @@ _API_ENTERED = re.compile(r"hs_(v2_)?date_entered_(.+)")
 def _time(text: str, column: str, fmt: str | None, zone: tzinfo | None) -> datetime:
     """ISO 8601, epoch milliseconds (12 or more digits, the v1 API's form), or *fmt*."""
     if fmt is None and len(text) >= 12 and text.isascii() and text.isdigit():
+        # Year 9999 is 15 digits of milliseconds: a longer number is out of range unparsed.
+        if len(text) > 15:
+            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} digits)"
+            raise RowProblem("epoch milliseconds out of range", column, shown)
         try:
             return EPOCH + timedelta(milliseconds=int(text))
         except OverflowError:
@@ -389,6 +393,11 @@ def read_hubspot_deals(
             deal_id = ""
             try:
                 if len(row) != width:
+                    # Read the id if the row has it: a repeated id leaves out the earlier row too.
+                    at = rows.pos.get("deal_id")
+                    deal_id = "" if at is None or at >= len(row) else rows.get(row, "deal_id")
+                    if deal_id:
+                        seen.setdefault(deal_id, line)
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
                 deal_id = rows.get(row, "deal_id")
                 if not deal_id:

@@ -93,6 +93,9 @@ def _record(line: str, pipeline: Pipeline, file: str, number: int) -> Deal:
     """The deal on one line, or a ``LoadError`` that says what is wrong with it."""
     try:
         data = json.loads(line, parse_constant=_refuse_constant)
+    except RecursionError:
+        reason = "the record is nested too deeply to read (over about 1,000 levels)"
+        raise LoadError(reason, file=file, line=number, column="$") from None
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {exc.msg} (character {exc.colno})"
         raise LoadError(reason, file=file, line=number, value=reprlib.repr(line.strip())) from None
@@ -117,6 +120,9 @@ def _record(line: str, pipeline: Pipeline, file: str, number: int) -> Deal:
     except (ValueError, TypeError) as exc:
         reason = f"not a valid deal record: {str(exc).rstrip('.')}"
         raise LoadError(reason, file=file, line=number) from None
+    except RecursionError:
+        reason = "not a valid deal record: it is nested too deeply (over about 1,000 levels)"
+        raise LoadError(reason, file=file, line=number, column="$") from None
 
 
 def read_deals_jsonl(

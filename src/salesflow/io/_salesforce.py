@@ -18,12 +18,14 @@ from .._stage import Outcome, Stage
 from ..exceptions import LoadError
 from ._common import (
     Amounts,
+    CsvReader,
     DataRows,
     DealGroups,
     LoadResult,
     RowProblem,
     Source,
     check_errors,
+    csv_failures,
     header,
     merge_columns,
     open_source,
@@ -32,6 +34,7 @@ from ._common import (
     resolve_zone,
     sniff_delimiter,
     unescape_cell,
+    unique_names,
 )
 from ._intake import Event, Refused, StageLabels, build_deal, ordered
 
@@ -172,6 +175,9 @@ def read_salesforce_history(
             deal_id = ""
             try:
                 if len(row) != width:
+                    # Read the id if the row has it: the whole opportunity is left out.
+                    at = pos["deal_id"]
+                    deal_id = unescape_cell(row[at].strip()) if at < len(row) else ""
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
                 values = {f: unescape_cell(row[i].strip()) for f, i in pos.items()}
                 deal_id = values["deal_id"]
@@ -310,20 +316,38 @@ def salesforce_pipeline(
         with open_source(cast("Source", source_or_rows), encoding=encoding) as (handle, file):
             first = handle.readline()
             lines = itertools.chain([first], handle)
-            reader = csv.DictReader(lines, delimiter=delimiter or sniff_delimiter(first))
-            fields = {f.strip() for f in reader.fieldnames or ()}
-            for column in ("IsClosed", "IsWon"):
-                if column not in fields:
-                    reason = f"missing column {column!r}; OpportunityStage exports need IsClosed and IsWon"
-                    raise LoadError(reason, file=file, line=1)
-            for row in reader:
-                clean = {k.strip(): v for k, v in row.items() if k is not None}
-                _stage_row(clean, file, reader.line_num, include_inactive, items)
+            with csv_failures(CsvReader(None, file)):
+                chosen = delimiter or sniff_delimiter(first)
+            reader = csv.DictReader(lines, delimiter=chosen)
+            with csv_failures(CsvReader(reader.reader, file)):
+                names = [f.strip() for f in reader.fieldnames or ()]
+                unique_names(names, file, _STAGE_FIELDS)
+                for column in ("IsClosed", "IsWon"):
+                    if column not in names:
+                        reason = f"missing column {column!r}; OpportunityStage exports need IsClosed and IsWon"
+                        raise LoadError(reason, file=file, line=1)
+                for row in reader:
+                    clean = {k.strip(): v for k, v in row.items() if k is not None}
+                    _stage_row(clean, file, reader.line_num, include_inactive, items)
     else:
         for i, record in enumerate(source_or_rows, 1):
             _stage_row(record, "<rows>", i, include_inactive, items)
     rules.setdefault("allow_skip", True)
     return Pipeline(name, [s for *_, s in sorted(items, key=lambda t: t[:3])], **rules)
+
+
+#: The columns of an ``OpportunityStage`` export that are read.
+_STAGE_FIELDS = (
+    "ApiName",
+    "MasterLabel",
+    "IsActive",
+    "IsClosed",
+    "IsWon",
+    "DefaultProbability",
+    "SortOrder",
+)
+#: The most digits a ``SortOrder`` may have.
+_ORDER_DIGITS = 18
 
 
 def _stage_row(
@@ -363,6 +387,9 @@ def _stage_row(
             number = Decimal("NaN")
         if not number.is_finite() or number != number.to_integral_value():
             raise RowProblem("not a whole number", "SortOrder", order_text)
+        if number.adjusted() >= _ORDER_DIGITS:  # int("1e999999999") would take hours
+            reason = f"a sort order of more than {_ORDER_DIGITS} digits"
+            raise RowProblem(reason, "SortOrder", order_text)
         order = int(number)
         outcome = Outcome.OPEN if not closed else Outcome.WON if won else Outcome.LOST
         prob = None if percent is None else float(percent / 100)

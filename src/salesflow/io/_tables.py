@@ -109,6 +109,7 @@ def read_rows(
     encoding: str,
     progress: Callable[[int], None] | None,
     setup: Setup,
+    check_width: bool = True,
 ) -> tuple[tuple[LoadError, ...], int, int, str]:
     """The row loop of a table loader: header, blank and ragged lines, rejects, progress.
 
@@ -125,6 +126,9 @@ def read_rows(
         encoding: The file's encoding.
         progress: Called with the number of rows read, every 10,000 rows.
         setup: Builds the row handler once the header is known.
+        check_width: Refuse a row with more or fewer cells than the header
+            here; ``False`` leaves it to the row handler (which may read the
+            row's id first, to leave out the rest of its entity).
 
     Returns:
         The rejects, the rows read, the rows rejected and the file's name.
@@ -144,7 +148,7 @@ def read_rows(
         data = DataRows(reader, progress)
         for line, row in data:
             try:
-                if len(row) != width:
+                if check_width and len(row) != width:
                     raise RowProblem(f"expected {width} cells, got {len(row)}")
                 handle_row(row, line)
             except RowProblem as problem:
