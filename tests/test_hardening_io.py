@@ -419,3 +419,13 @@ class TestFinding10DuplicateHeaders:
         with pytest.raises(LoadError, match="columns 3 and 4") as info:
             salesforce_pipeline(io.StringIO(body))
         assert (info.value.line, info.value.column) == (1, "IsWon")
+
+
+class TestHeaderWithAnOpenQuote:
+    """Found by the fuzz suite: a header whose quote is not closed on its line."""
+
+    @pytest.mark.parametrize("text", ['"0\n0', '"a,b\nc",d\n', 'deal_id,"stage\n'])
+    def test_is_a_load_error(self, text: str) -> None:
+        """An unclosed or multi-line quoted header cell gives a LoadError, never a csv.Error."""
+        with pytest.raises(LoadError):
+            read_events_csv(io.StringIO(text), sf.templates.b2b())

@@ -412,9 +412,16 @@ def guess_encoding(raw: bytes) -> str:
 DELIMITERS = (",", ";", "\t", "|")
 
 
+def _cells(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 0  # e.g. a quoted header cell that goes on past this line
+
+
 def sniff_delimiter(first_line: str) -> str:
     """The separator of a CSV header line: the candidate that splits it most (',' on a tie)."""
-    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
+    counts = {d: _cells(first_line, d) for d in DELIMITERS}
     best = max(counts.values())
     return next(d for d in DELIMITERS if counts[d] == best)
 
@@ -508,7 +515,10 @@ def header(
         return
     line = delimiter.join(names)
     for other in DELIMITERS:
-        cells = {c.strip() for c in next(csv.reader([line], delimiter=other), [])}
+        try:
+            cells = {c.strip() for c in next(csv.reader([line], delimiter=other), [])}
+        except csv.Error:
+            continue  # a header cell holding a line break: no other reading to suggest
         if other != delimiter and all(m in cells for m in missing):
             reason = (
                 f"the header is not separated by {delimiter!r} but by {other!r}; "
