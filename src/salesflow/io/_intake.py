@@ -20,12 +20,12 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import pairwise
-from operator import gt
 from typing import NamedTuple
 
 from .._deal import Deal, assemble
 from .._deal_info import DealInfo, EventMeta, Metas
 from .._pipeline import Pipeline
+from .._rules import earlier
 from ..exceptions import LoadError, TransitionError
 
 __all__ = [
@@ -111,12 +111,13 @@ def build_deal(
     Raises:
         Refused: The history breaks a structural rule of *pipeline*.
     """
-    metas = tuple(e.meta for e in events)
+    found = tuple(e.meta for e in events)
+    metas = found if any(found) else None
     stages = tuple(e.stage for e in events)
     times = tuple(e.at for e in events)
     if not check:
-        return assemble(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
-    return build_columns(pipeline, deal_id, stages, times, metas if any(metas) else None, info)
+        return assemble(pipeline, deal_id, stages, times, metas, info)
+    return build_columns(pipeline, deal_id, stages, times, metas, info)
 
 
 def build_columns(
@@ -167,7 +168,8 @@ def build_bulk(
         free = table.free
         clean = stages[0] in table.open_keys and all(move in free for move in pairwise(stages))
         paths[stages] = clean
-    if clean and not any(map(gt, times, times[1:])):
+    # Time order by instant, as the pipeline judges it (a repeated DST hour included).
+    if clean and not any(map(earlier, times[1:], times[:-1])):
         return assemble(pipeline, deal_id, stages, times, metas, info)
     return build_columns(pipeline, deal_id, stages, times, metas, info)
 
