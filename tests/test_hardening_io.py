@@ -238,6 +238,18 @@ class TestFinding3NoBuiltinEscapes:
         assert [d.id for d in result] == ["2"]
         assert [e.line for e in result.rejects] == [2]
 
+    def test_hubspot_epoch_on_the_last_day_of_year_9999(self) -> None:
+        """Milliseconds that Python can hold but that leave the supported range are a row error."""
+        last_day = "253402300000000"  # 9999-12-31T23:46:40Z, past 9999-12-30 (UTC)
+        body = (
+            "hs_object_id,dealstage,hs_v2_date_entered_appointmentscheduled\n"
+            f"1,appointmentscheduled,{last_day}\n"
+        )
+        pipeline = templates.hubspot_default(allow_skip=True)
+        with pytest.raises(LoadError, match="epoch milliseconds out of range") as info:
+            read_hubspot_deals(io.StringIO(body), pipeline)
+        assert info.value.line == 2
+
     @pytest.mark.parametrize("depth", [1_000, 100_000])
     def test_jsonl_deeply_nested_record(self, pipe: sf.Pipeline, depth: int) -> None:
         """A JSON Lines record nested thousands deep is a LoadError at its line; the rest loads."""

@@ -258,3 +258,70 @@ class TestSkippedMidnight:
         for source in _sources(text, tmp_path):
             with pytest.raises(sf.LoadError, match="does not exist"):
                 read_events_csv(source, pipeline, timezone="America/Sao_Paulo")
+
+
+#: Just outside the supported range: each is a valid Python datetime whose UTC
+#: instant is not (year 0 or year 10000).
+OUT_OF_RANGE = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00")
+
+
+class TestSupportedRange:
+    """Issue 10, finding 4: times at the very ends of Python's range crashed report() and age()."""
+
+    @pytest.mark.parametrize("text", OUT_OF_RANGE)
+    def test_model_refuses_times_outside_the_range(self, pipeline: sf.Pipeline, text: str) -> None:
+        """open_deal, a move and a StageChange refuse the time and name the range."""
+        at = datetime.fromisoformat(text)
+        with pytest.raises(ValueError, match="outside the supported range"):
+            pipeline.open_deal("X", at=at)
+        with pytest.raises(ValueError, match="outside the supported range"):
+            sf.StageChange("prospecting", at=at)
+        if at.year == 9999:
+            deal = pipeline.open_deal("X", at=datetime(2026, 1, 1, tzinfo=UTC))
+            with pytest.raises(ValueError, match="outside the supported range"):
+                deal.advance(at=at)
+            with pytest.raises(ValueError, match="outside the supported range"):
+                deal.move_to("Closed won", at=at)
+
+    def test_the_ends_of_the_range_are_accepted_and_reported(self, pipeline: sf.Pipeline) -> None:
+        """A deal from the first to the last supported instant reports and ages without overflow."""
+        first = datetime(1, 1, 2, tzinfo=UTC)
+        last = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+        deal = pipeline.open_deal("X", at=first, value=sf.Money("5", "EUR")).win(at=last)
+        assert deal.age(as_of=last) == last - first
+        report = sf.report([deal], as_of=last)
+        assert (report.win_rate.numerator, report.deals) == (1, 1)
+        assert report.average_deal_size == sf.Money("5", "EUR")
+        assert "as of 9999-12-30" in report.to_text()
+        # Shown in the zones furthest east and west without overflow.
+        assert last.astimezone(ZoneInfo("Pacific/Kiritimati")).year == 9999
+        assert first.astimezone(ZoneInfo("Etc/GMT+12")).year == 1
+
+    @pytest.mark.parametrize("text", OUT_OF_RANGE)
+    def test_loader_refuses_at_the_line(
+        self, pipeline: sf.Pipeline, tmp_path: Path, text: str
+    ) -> None:
+        """Every lane of the events loader gives a LoadError at the row's line; collect keeps the rest."""
+        csv = f"deal_id,stage,at\nA,Prospecting,2026-01-01T00:00:00+00:00\nB,Prospecting,{text}\n"
+        for source in _sources(csv, tmp_path):
+            with pytest.raises(sf.LoadError, match="outside the supported range") as info:
+                read_events_csv(source, pipeline)
+            assert info.value.line == 3
+        for source in _sources(csv, tmp_path):
+            result = read_events_csv(source, pipeline, errors="collect")
+            assert [d.id for d in result] == ["A"]
+            assert len(result.rejects) == 1
+
+    def test_cli_says_one_line_and_exits_2(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """salesflow report on a file with such a time: one line naming the line, exit 2."""
+        from salesflow._cli import main
+
+        path = tmp_path / "events.csv"
+        path.write_text(f"deal_id,stage,at\nA,Prospecting,{OUT_OF_RANGE[1]}\n")
+        assert main(["report", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "line 2" in err
+        assert "outside the supported range" in err
+        assert "Traceback" not in err

@@ -14,7 +14,7 @@ import attrs
 
 
 def aware(field: str, value: Any) -> datetime:
-    """Return *value* if it is a timezone-aware datetime that exists, else raise.
+    """Return *value* if it is a timezone-aware datetime that exists and is in range, else raise.
 
     A wall time that a zone's clocks skip (``02:30`` on the night New York
     springs forward) is refused: it names no instant, and Python would place
@@ -38,7 +38,27 @@ def aware(field: str, value: Any) -> datetime:
             "dateutil.tz.resolve_imaginary() moves it forward by the length of the gap."
         )
         raise ValueError(msg)
+    if value.year in EDGE_YEARS and not in_range(value):
+        msg = (
+            f"{field} {value.isoformat()} is outside the supported range: salesflow keeps "
+            f"times from {EARLIEST.isoformat()} to {LATEST.isoformat()} (UTC), a day inside "
+            "Python's datetime range on each side, so that every time can be shown in any "
+            "zone and compared with any other."
+        )
+        raise ValueError(msg)
     return value
+
+
+#: The supported instants: Python's datetime range less a day at each end.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+#: Only times in these years can be out of range, so only they are looked at closely.
+EDGE_YEARS = frozenset({1, 9999})
+
+
+def in_range(value: datetime) -> bool:
+    """True if aware *value* names an instant between :data:`EARLIEST` and :data:`LATEST`."""
+    return EARLIEST <= value <= LATEST
 
 
 def exists(value: datetime) -> bool:
@@ -99,5 +119,9 @@ def is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: A
 
 def is_aware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Attrs validator: a timezone-aware datetime that exists (not in a DST gap)."""
-    if type(value) is not datetime or type(value.tzinfo) is not timezone:
+    if (
+        type(value) is not datetime
+        or type(value.tzinfo) is not timezone
+        or value.year in EDGE_YEARS
+    ):
         aware(_field(instance, attribute), value)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
-from ._checks import aware, optional_text, text
+from ._checks import EDGE_YEARS, aware, optional_text, text
 from ._deal_info import NO_INFO, DealInfo, EventMeta, Metas, non_negative
 from ._money import Money
 from ._rules import earlier
@@ -259,7 +259,7 @@ class Deal:
         reopen: bool = False,
     ) -> Deal:
         pipeline = self.pipeline
-        fixed = type(at) is datetime and type(at.tzinfo) is timezone
+        fixed = type(at) is datetime and type(at.tzinfo) is timezone and at.year not in EDGE_YEARS
         if not fixed:
             aware("at", at)  # naive, or a wall time its zone skips
         stages = self._stages
@@ -305,6 +305,7 @@ class Deal:
             type(at) is datetime
             and type(at.tzinfo) is timezone
             and at >= times[-1]
+            and at.year != 9999  # the end of the supported range; the first year cannot follow
             and not pipeline.guards
             and self._meta is None
             and actor is None
@@ -615,7 +616,7 @@ def open_deal(
     """
     if type(id) is not str or not id.strip():
         text("Deal id", id)
-    if type(at) is not datetime or type(at.tzinfo) is not timezone:
+    if type(at) is not datetime or type(at.tzinfo) is not timezone or at.year in EDGE_YEARS:
         aware("at", at)  # naive, or a wall time its zone skips
     start = pipeline.table.open_stages[0] if stage is None else pipeline.stage(stage)
     if not start.is_open:

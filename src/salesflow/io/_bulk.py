@@ -24,6 +24,7 @@ from itertools import repeat
 from operator import attrgetter, eq, gt
 from typing import TYPE_CHECKING, Any
 
+from .._checks import EDGE_YEARS
 from .._deal import Deal
 from .._deal_info import EventMeta, Metas, trusted_info
 from .._money import Money
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["assemble_deals", "bulk_deals", "deal_cells", "deal_moneys", "deal_times"]
 
 _TZINFO = attrgetter("tzinfo")
+_YEAR = attrgetter("year")
 
 
 def _column(
@@ -67,6 +69,8 @@ def deal_times(column: Sequence[str], rows: EventRows) -> list[datetime] | None:
             times = [datetime.strptime(t, fmt) for t in column]  # noqa: DTZ007 - zone below
     except ValueError:
         return None
+    if not EDGE_YEARS.isdisjoint(map(_YEAR, times)):
+        return None  # maybe out of range: the exact lane says so, line by line
     if None in set(map(_TZINFO, times)):
         zone = rows.zone
         if zone is None:

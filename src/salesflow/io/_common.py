@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import attrs
 
-from .._checks import exists
+from .._checks import EARLIEST, EDGE_YEARS, LATEST, exists, in_range
 from .._deal import Deal
 from .._money import MAX_MAGNITUDE, Money, trusted_money
 from ..exceptions import LoadError, MoneyError, UnknownZoneError
@@ -616,6 +616,12 @@ def parse_time(
                 if not skipped_midnight(at):
                     raise RowProblem(doubt, column, text)
                 at = day_start(at)
+    if at.year in EDGE_YEARS and not in_range(at):
+        raise RowProblem(
+            f"outside the supported range {EARLIEST.date()} to {LATEST.date()} (UTC)",
+            column,
+            text,
+        )
     return at
 
 

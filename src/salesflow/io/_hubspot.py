@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._checks import in_range
 from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
 from .._pipeline import Pipeline
@@ -70,9 +71,12 @@ def _time(text: str, column: str, fmt: str | None, zone: tzinfo | None) -> datet
             shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} digits)"
             raise RowProblem("epoch milliseconds out of range", column, shown)
         try:
-            return EPOCH + timedelta(milliseconds=int(text))
+            at = EPOCH + timedelta(milliseconds=int(text))
         except OverflowError:
             raise RowProblem("epoch milliseconds out of range", column, text) from None
+        if not in_range(at):
+            raise RowProblem("epoch milliseconds out of range", column, text)
+        return at
     return parse_time(text, column, fmt=fmt, zone=zone)
 
 
