@@ -163,6 +163,44 @@ class TestFinding4:
 class TestFinding11:
     """Smaller crashes in the model become clear errors."""
 
+    @pytest.mark.parametrize(
+        ("field", "make"),
+        [
+            ("Deal id", lambda p: p.open_deal("A\ud800", at=T0)),
+            ("DealInfo owner", lambda p: p.open_deal("A", at=T0, owner="x\udc00")),
+            ("note", lambda p: p.open_deal("A", at=T0).advance(at=T0, note="\ud83d")),
+            ("Deal attribute name", lambda p: p.open_deal("A", at=T0, attributes={"\udfff": 1})),
+        ],
+    )
+    def test_finding11_lone_surrogates_are_refused_where_text_enters(
+        self, field: str, make: Any
+    ) -> None:
+        """Text no file can hold (a lone UTF-16 surrogate) is refused when the deal is made."""
+        with pytest.raises(ValueError, match="lone surrogate") as info:
+            make(sf.templates.b2b())
+        assert str(info.value).startswith(field)
+
+    def test_finding11_lone_surrogate_in_an_attribute_value_fails_to_save_clearly(
+        self, tmp_path: Any
+    ) -> None:
+        """Attribute values are free-form; saving one with a surrogate is a salesflow error."""
+        pipeline = sf.templates.b2b()
+        deal = pipeline.open_deal("A", at=T0, attributes={"k": ["v\udc00"]})
+        with sf.io.SQLiteStore(tmp_path / "store.db") as store:
+            store.create_schema()
+            store.save_pipeline(pipeline)
+            with pytest.raises(sf.NotSerializableError, match="lone surrogate"):
+                store.save_deal(deal)
+            assert store.load_deals() == []  # nothing half-written
+        with pytest.raises(sf.SchemaError, match=r"\$\.attributes\.k\[0\]"):
+            sf.io.write_deals_jsonl([deal], io.StringIO())
+
+    def test_finding11_valid_non_ascii_text_is_kept(self) -> None:
+        """The check costs ASCII nothing and leaves real Unicode alone."""
+        deal = sf.templates.b2b().open_deal("Zoë-1", at=T0, owner="Łukasz", attributes={"é": "ü"})
+        back = sf.Deal.from_dict(deal.to_dict(), deal.pipeline)
+        assert (back.id, back.owner, dict(back.attributes)) == ("Zoë-1", "Łukasz", {"é": "ü"})
+
     def test_finding11_guard_returning_true_says_what_a_guard_returns(self) -> None:
         """A guard answering True raises a TypeError naming the guard and the answer."""
 
@@ -252,6 +290,40 @@ class TestFinding12:
         _round_trips(sf.metrics.win_rate(sample))
         _round_trips(funnel)
         _round_trips(result)
+
+    def test_finding12_every_result_type_round_trips(self) -> None:
+        """Each metric's result, a pipeline's move table and a load result round-trip."""
+        sample = list(sf.datasets.synthetic(60, seed=3))
+        pipeline = sample[0].pipeline
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sf.SalesflowWarning)
+            results: list[object] = [
+                sf.metrics.time_in_stage(sample),
+                sf.metrics.sales_cycle(sample),
+                sf.metrics.sales_velocity(sample),
+                sf.metrics.win_probability(sample),
+                sf.metrics.expected_time_to_close(sample),
+                sf.metrics.touchpoints_per_conversion(sample),
+                sf.metrics.attribution(sample),
+                sf.metrics.win_rate(sample, by="owner"),
+                pipeline.table,
+            ]
+        buffer = io.StringIO()
+        sf.io.write_events_csv(sample, buffer)
+        buffer.seek(0)
+        results.append(sf.io.read_events_csv(buffer, pipeline))
+        for result in results:
+            _round_trips(result)
+        attribution = results[6]
+        assert isinstance(attribution, sf.metrics.Attribution)
+        assert len(attribution) > 0  # a non-empty mapping went through
+
+    def test_finding12_move_tables_compare_by_content(self) -> None:
+        """Tables of equal pipelines are equal (and hash alike); other rules give another table."""
+        table = sf.templates.b2b().table
+        assert sf.templates.b2b().table == table
+        assert hash(sf.templates.b2b().table) == hash(table)
+        assert sf.templates.b2b(allow_skip=True).table != table
 
     def test_finding12_deals_cross_a_process_pool(self) -> None:
         """Deals go to worker processes and come back equal (ProcessPoolExecutor pickles them)."""

@@ -79,21 +79,43 @@ def exists(value: datetime) -> bool:
 
 
 def optional_text(field: str, value: Any) -> str | None:
-    """Return *value* if it is ``None`` or a string, else raise."""
-    if value is not None and not isinstance(value, str):
-        msg = f"{field} must be a string or None, got {value!r}."
-        raise TypeError(msg)
+    """Return *value* if it is ``None`` or a string of valid Unicode, else raise."""
+    if value is not None:
+        if not isinstance(value, str):
+            msg = f"{field} must be a string or None, got {value!r}."
+            raise TypeError(msg)
+        unicode(field, value)
     return value
 
 
 def text(field: str, value: Any) -> str:
-    """Return *value* if it is a non-empty string, else raise."""
+    """Return *value* if it is a non-empty string of valid Unicode, else raise."""
     if not isinstance(value, str):
         msg = f"{field} must be a string, got {value!r}."
         raise TypeError(msg)
     if not value.strip():
         msg = f"{field} must not be empty or blank, got {value!r}."
         raise ValueError(msg)
+    return unicode(field, value)
+
+
+def unicode(field: str, value: str) -> str:
+    """Return *value* unless it holds a lone surrogate, which no file or database can store.
+
+    Python strings may hold halves of UTF-16 surrogate pairs (``"\\ud800"``,
+    from a JSON escape or ``errors="surrogateescape"``); UTF-8 cannot encode
+    them, so such a text would be accepted here and fail when saved.
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            msg = (
+                f"{field} {value!r} is not valid Unicode text: it holds a lone surrogate "
+                f"({value[error.start]!r} at position {error.start}), which no file or "
+                "database can store; decode the source with a proper encoding."
+            )
+            raise ValueError(msg) from None
     return value
 
 
@@ -107,13 +129,13 @@ def _field(instance: object, attribute: attrs.Attribute[Any]) -> str:
 def is_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Attrs validator: a non-empty string."""
     # The common case returns before the message's field name is built.
-    if type(value) is not str or not value.strip():
+    if type(value) is not str or not value.strip() or not value.isascii():
         text(_field(instance, attribute), value)
 
 
 def is_optional_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Attrs validator: ``None`` or a string."""
-    if value is not None and type(value) is not str:
+    if value is not None and (type(value) is not str or not value.isascii()):
         optional_text(_field(instance, attribute), value)
 
 

@@ -614,7 +614,7 @@ def open_deal(
 
     A negative *value* is refused (``MoneyError``), as the loaders refuse it.
     """
-    if type(id) is not str or not id.strip():
+    if type(id) is not str or not id.strip() or not id.isascii():
         text("Deal id", id)
     if type(at) is not datetime or type(at.tzinfo) is not timezone or at.year in EDGE_YEARS:
         aware("at", at)  # naive, or a wall time its zone skips

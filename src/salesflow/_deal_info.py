@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
-from ._checks import aware, is_optional_text
+from ._checks import aware, is_optional_text, unicode
 from ._money import Money
 from ._touchpoint import Touchpoint
 from .exceptions import MoneyError
@@ -57,6 +57,8 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if bad:
         msg = f"Deal attribute names must be strings, got {bad[0]!r}."
         raise TypeError(msg)
+    for key in value:
+        unicode("Deal attribute name", key)
     return MappingProxyType(dict(value))
 
 

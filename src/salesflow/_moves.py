@@ -57,7 +57,7 @@ class MoveKind(enum.Enum):
 _ALWAYS = frozenset({MoveKind.NEXT, MoveKind.WIN, MoveKind.LOSE})
 
 
-@attrs.frozen(eq=False, repr=False)
+@attrs.frozen(repr=False)
 class MoveTable:
     """Lookups derived once from a pipeline's stages and rules.
 
@@ -79,17 +79,19 @@ class MoveTable:
             first won stage after the last open stage).
         kinds: ``(source key, target key)`` -> :class:`MoveKind`.
         free: The moves the structural rules allow without a reopen.
+
+    Two tables are equal when every lookup is; the mappings are left out of the hash.
     """
 
-    by_key: Mapping[str, Stage]
-    by_name: Mapping[str, Stage]
+    by_key: Mapping[str, Stage] = attrs.field(hash=False)
+    by_name: Mapping[str, Stage] = attrs.field(hash=False)
     open_stages: tuple[Stage, ...]
     won_stages: tuple[Stage, ...]
     lost_stages: tuple[Stage, ...]
     open_keys: frozenset[str]
-    rank: Mapping[str, int | None]
-    next: Mapping[str, str]
-    kinds: Mapping[tuple[str, str], MoveKind]
+    rank: Mapping[str, int | None] = attrs.field(hash=False)
+    next: Mapping[str, str] = attrs.field(hash=False)
+    kinds: Mapping[tuple[str, str], MoveKind] = attrs.field(hash=False)
     free: frozenset[tuple[str, str]]
 
     def skipped(self, source: str, target: str) -> list[str]:

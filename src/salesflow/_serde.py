@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
+from ._checks import unicode
 from ._deal import Deal, info_of
 from ._lead import Lead, StatusChange
 from ._money import Money
@@ -154,7 +155,12 @@ MAX_DEPTH = 100
 
 
 def _json_safe(value: Any, path: str, depth: int = 0) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        try:
+            return unicode(f"The value at {path}", value)
+        except ValueError as exc:
+            raise SchemaError(str(exc), path=path) from None
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, list | tuple | Mapping) and depth >= MAX_DEPTH:
         msg = (

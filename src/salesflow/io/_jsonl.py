@@ -66,8 +66,9 @@ def write_deals_jsonl(deals: Iterable[Deal], target: str | os.PathLike[str] | IO
             handle = target
         write = handle.write
         for deal in deals:
+            record = deal.to_dict()  # a SchemaError names what cannot be written
             try:
-                line = json.dumps(deal.to_dict(), ensure_ascii=False, allow_nan=False)
+                line = json.dumps(record, ensure_ascii=False, allow_nan=False)
             except ValueError as exc:
                 msg = f"Deal {deal.id!r} cannot be written as JSON: {exc}; replace NaN or infinite numbers in its attributes."
                 raise NotSerializableError(msg) from None

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from .._checks import aware
+from .._checks import aware, unicode
 from .._deal import Deal
 from .._money import Money
 from .._pipeline import Pipeline
@@ -167,6 +167,10 @@ def _deal_row(deal: Deal) -> Row:
             f"(str, int, float, bool, None, list, dict) only; {exc}."
         )
         raise NotSerializableError(msg) from None
+    try:
+        unicode(f"Deal {deal.id!r} attributes", attributes)
+    except ValueError as exc:
+        raise NotSerializableError(f"Cannot store deal {deal.id!r}: {exc}") from None
     lead_at = deal.lead_created_at
     return (
         *(deal.id, deal.pipeline.name, *_cells(deal.value), deal.owner, deal.source),

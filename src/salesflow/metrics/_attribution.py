@@ -299,6 +299,13 @@ class Attribution(Mapping[str, Money]):
     def __getitem__(self, key: str) -> Money:
         return self.credits[key]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The credits are a read-only mappingproxy, which pickle and deepcopy refuse.
+        fields = attrs.fields(type(self))
+        return type(self), tuple(
+            dict(self.credits) if f.name == "credits" else getattr(self, f.name) for f in fields
+        )
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.credits)
 
