@@ -80,12 +80,12 @@ def exists(value: datetime) -> bool:
 
 def optional_text(field: str, value: Any) -> str | None:
     """Return *value* if it is ``None`` or a string of valid Unicode, else raise."""
-    if value is not None:
-        if not isinstance(value, str):
-            msg = f"{field} must be a string or None, got {value!r}."
-            raise TypeError(msg)
-        unicode(field, value)
-    return value
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        msg = f"{field} must be a string or None, got {value!r}."
+        raise TypeError(msg)
+    return unicode(field, value)
 
 
 def text(field: str, value: Any) -> str:
