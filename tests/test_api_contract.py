@@ -58,6 +58,7 @@ class TestNames:
         assert sorted(sf.__all__) == [
             "CurrencyMismatchError",
             "Deal",
+            "EmptySourceWarning",
             "InvalidPipelineError",
             "Lead",
             "LeadStatus",
@@ -122,6 +123,7 @@ class TestNames:
         """salesflow.exceptions exports every error and the warning, the same objects."""
         assert sorted(salesflow.exceptions.__all__) == [
             "CurrencyMismatchError",
+            "EmptySourceWarning",
             "InvalidPipelineError",
             "LoadError",
             "MissingDependencyError",

@@ -441,3 +441,40 @@ class TestHeaderWithAnOpenQuote:
         """An unclosed or multi-line quoted header cell gives a LoadError, never a csv.Error."""
         with pytest.raises(LoadError):
             read_events_csv(io.StringIO(text), sf.templates.b2b())
+
+
+class TestFinding13EmptySources:
+    """Issue 10, finding 13: a header-only file loaded as "0 deals" without a word."""
+
+    @pytest.mark.parametrize(
+        ("header", "read"),
+        [
+            ("deal_id,stage,at\n", lambda s: read_events_csv(s, templates.b2b())),
+            ("deal_id,stage,value,currency\n", lambda s: read_deals_csv(s, templates.b2b())),
+            (
+                "hs_object_id,dealstage,hs_v2_date_entered_appointmentscheduled\n",
+                lambda s: read_hubspot_deals(s, templates.hubspot_default()),
+            ),
+            (
+                "OpportunityId,StageName,CreatedDate\n",
+                lambda s: read_salesforce_history(s, templates.b2b()),
+            ),
+            ("lead_id,created_at\n", lambda s: read_leads_csv(s)),
+            ("\n\n", lambda s: read_deals_jsonl(s, templates.b2b())),
+        ],
+        ids=["events", "deals", "hubspot", "salesforce", "leads", "jsonl"],
+    )
+    def test_every_loader_warns_on_a_source_without_rows(
+        self, header: str, read: Callable[[Any], Any], tmp_path: Path
+    ) -> None:
+        """Each loader returns the empty result and warns, naming the source."""
+        path = tmp_path / "empty.csv"
+        path.write_text(header, encoding="utf-8")
+        with pytest.warns(sf.EmptySourceWarning, match=r"empty\.csv has no data rows"):
+            result = read(path)
+        assert (len(result), result.rows_read) == (0, 0)
+
+    def test_a_source_with_rows_does_not_warn(self) -> None:
+        """One data row is enough: no warning (the suite turns warnings into errors)."""
+        text = "deal_id,stage,at\nA,Prospecting,2026-01-01T00:00:00+00:00\n"
+        assert len(read_events_csv(io.StringIO(text), templates.b2b())) == 1

@@ -330,5 +330,6 @@ class TestLaneChoice:
     def test_header_only(self, tmp_path: Path, taken: list[bool]) -> None:
         """A file with a header and no rows gives no deals."""
         path = write(tmp_path, "deal_id,stage,at\n")
-        result = read_events_csv(path, sf.templates.b2b())
+        with pytest.warns(sf.EmptySourceWarning, match="no data rows"):
+            result = read_events_csv(path, sf.templates.b2b())
         assert (len(result), result.rows_read, taken) == (0, 0, [True])

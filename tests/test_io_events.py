@@ -198,8 +198,9 @@ class TestErrors:
         assert info.value.line == 1
 
     def test_header_only(self, sales: sf.Pipeline) -> None:
-        """A header without rows gives no deals and no rejects."""
-        result = read_events_csv(csv_text(), sales)
+        """A header without rows gives no deals and no rejects, and says so."""
+        with pytest.warns(sf.EmptySourceWarning, match="no data rows"):
+            result = read_events_csv(csv_text(), sales)
         assert (len(result), result.rows_read, result.rows_rejected) == (0, 0, 0)
 
     def test_message_names_file_line_column_value(self, sales: sf.Pipeline, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from ._stage_change import StageChange
 from ._touchpoint import Touchpoint
 from .exceptions import (
     CurrencyMismatchError,
+    EmptySourceWarning,
     InvalidPipelineError,
     LoadError,
     MissingDependencyError,
@@ -34,6 +35,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CurrencyMismatchError",
     "Deal",
+    "EmptySourceWarning",
     "InvalidPipelineError",
     "Lead",
     "LeadStatus",

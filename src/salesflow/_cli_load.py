@@ -12,6 +12,7 @@ import argparse
 import inspect
 import json
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from io import TextIOWrapper
@@ -21,7 +22,7 @@ from typing import IO, Any, Literal
 from . import io, templates
 from ._cli_messages import shell_value
 from ._pipeline import Pipeline
-from .exceptions import UnknownZoneError
+from .exceptions import EmptySourceWarning, UnknownZoneError
 from .io._common import resolve_zone
 
 __all__ = [
@@ -263,14 +264,17 @@ def load(args: argparse.Namespace, pipeline: Pipeline) -> io.LoadResult:
             msg = f"{flag} does not apply to --format {args.format}; it is for --format {' or '.join(formats)}"
             raise UsageError(msg)
         options[name] = value
-    if str(args.file) != STDIN:
-        return loader(args.file, pipeline, **options)
-    # "-" is standard input, read as bytes in --encoding like a file would be.
-    stdin = TextIOWrapper(sys.stdin.buffer, encoding=args.encoding or "utf-8-sig", newline="")
-    try:
-        return loader(stdin, pipeline, **options)
-    finally:
-        stdin.detach()  # leave sys.stdin open for the caller
+    with warnings.catch_warnings():
+        # The command line refuses an empty source with its own one-line error.
+        warnings.simplefilter("ignore", EmptySourceWarning)
+        if str(args.file) != STDIN:
+            return loader(args.file, pipeline, **options)
+        # "-" is standard input, read as bytes in --encoding like a file would be.
+        stdin = TextIOWrapper(sys.stdin.buffer, encoding=args.encoding or "utf-8-sig", newline="")
+        try:
+            return loader(stdin, pipeline, **options)
+        finally:
+            stdin.detach()  # leave sys.stdin open for the caller
 
 
 def _progress() -> Callable[[int], None] | None:

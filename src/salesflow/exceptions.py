@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "CurrencyMismatchError",
+    "EmptySourceWarning",
     "InvalidPipelineError",
     "LoadError",
     "MissingDependencyError",
@@ -35,6 +36,15 @@ class SalesflowError(Exception):
 
 class SalesflowWarning(UserWarning):
     """Input that is valid but doubtful: salesflow flags it rather than refusing it."""
+
+
+class EmptySourceWarning(SalesflowWarning):
+    """A loader read a source with no data rows (a header alone, or nothing): the result is empty.
+
+    An empty export is legal, but far more often a wrong file, a filter that
+    matched nothing or a truncated download, so it is said rather than
+    returned without a word.
+    """
 
 
 class CurrencyMismatchError(SalesflowError, ValueError):

@@ -6,6 +6,7 @@ import contextlib
 import io
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,18 @@ def _source(text: str, as_path: bool) -> Any:
     return io.StringIO(text.removeprefix("\ufeff"), newline="")
 
 
+def _checked(read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a loader; it warns EmptySourceWarning exactly when it read no data rows."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = read(*args, **kwargs)
+    empty = [w for w in caught if issubclass(w.category, sf.EmptySourceWarning)]
+    others = [str(w.message) for w in caught if w not in empty]
+    assert not others, others  # the suite runs with warnings as errors
+    assert len(empty) == (result.rows_read == 0)
+    return result
+
+
 class Loader:
     """How to call one loader on generated text, and which column holds its row's deal (lead)."""
 
@@ -53,7 +66,7 @@ class Loader:
     ) -> None:
         self.one_row_each = one_row_each
         self.name = name
-        self.read = read
+        self.read: Callable[[Any, str], Any] = lambda source, errors: _checked(read, source, errors)
         self.columns = columns
         self.id_column = id_column
         self.typical = typical
@@ -230,7 +243,7 @@ class TestJsonLines:
     @given(text=jsonl_text())
     def test_collect_counts_every_line(self, text: str) -> None:
         """errors="collect": rows read = deals built + lines rejected, each reject a LoadError."""
-        result = sf.io.read_deals_jsonl(io.StringIO(text), B2B, errors="collect")
+        result = _checked(sf.io.read_deals_jsonl, io.StringIO(text), B2B, errors="collect")
         assert result.rows_read == len(result) + result.rows_rejected
         assert all(isinstance(e, sf.LoadError) for e in result.rejects)
         assert len({deal.id for deal in result}) == len(result)
@@ -240,7 +253,7 @@ class TestJsonLines:
     def test_raise_is_a_load_error(self, text: str) -> None:
         """errors="raise": a LoadError with a line, or every line built."""
         try:
-            result = sf.io.read_deals_jsonl(io.StringIO(text), B2B, errors="raise")
+            result = _checked(sf.io.read_deals_jsonl, io.StringIO(text), B2B, errors="raise")
         except sf.LoadError as exc:
             result, error = None, exc
         if result is None:

@@ -21,7 +21,8 @@ import attrs
 from .._checks import EARLIEST, EDGE_YEARS, LATEST, exists, in_range
 from .._deal import Deal
 from .._money import MAX_MAGNITUDE, Money, trusted_money
-from ..exceptions import LoadError, MoneyError, UnknownZoneError
+from .._warn import warn
+from ..exceptions import EmptySourceWarning, LoadError, MoneyError, UnknownZoneError
 
 __all__ = ["Errors", "LoadResult", "Source"]
 
@@ -80,6 +81,14 @@ class _Tally(Sequence[T]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.summary()}>"
+
+    def __attrs_post_init__(self) -> None:
+        if self.rows_read == 0:
+            warn(
+                f"{self.source} has no data rows (only a header, or nothing): "
+                f"no {self._NOUN} were loaded; check the file and any filter that made it.",
+                EmptySourceWarning,
+            )
 
 
 @attrs.frozen(repr=False)
