@@ -453,17 +453,35 @@ class TestPipelines:
         assert json.loads(definition) == pipeline.to_dict()
         assert version == pipeline.to_dict()["schema"]
 
-    def test_plain_guard_warns_and_is_passed_again(self, store: SQLiteStore) -> None:
-        """A plain-callable guard is not stored (with a warning) and can be passed when loading."""
+    def test_plain_guard_is_refused_like_to_dict(self, store: SQLiteStore) -> None:
+        """A plain-callable guard stops save_pipeline and save_deal, as it stops to_dict."""
 
         def no_fridays(deal: sf.Deal, target: sf.Stage, at: datetime) -> str | None:
             return "not on a Friday" if at.weekday() == 4 else None
 
         pipeline = sf.Pipeline.linear("Sales", ["Lead", "Demo"], guards=[no_fridays])
-        with pytest.warns(sf.SalesflowWarning, match="plain callables"):
+        with pytest.raises(sf.NotSerializableError, match="plain_guards='omit'"):
             store.save_pipeline(pipeline)
-        assert store.load_pipeline("Sales", guards=[no_fridays]) == pipeline
-        assert store.load_pipeline("Sales").guards == ()
+        with pytest.raises(sf.NotSerializableError, match="plain callable"):
+            store.save_deal(pipeline.open_deal("D", at=datetime(2026, 1, 1, tzinfo=UTC)))
+        with pytest.raises(NotStoredError):
+            store.load_pipeline("Sales")  # nothing was written
+
+    def test_plain_guard_omitted_on_request_and_passed_again(self, tmp_path: Path) -> None:
+        """plain_guards='omit' stores the pipeline without it; loading takes it back."""
+
+        def no_fridays(deal: sf.Deal, target: sf.Stage, at: datetime) -> str | None:
+            return "not on a Friday" if at.weekday() == 4 else None
+
+        pipeline = sf.Pipeline.linear("Sales", ["Lead", "Demo"], guards=[no_fridays])
+        with SQLiteStore(tmp_path / "omit.db", plain_guards="omit") as store:
+            store.create_schema()
+            store.save_pipeline(pipeline)
+            assert store.load_pipeline("Sales", guards=[no_fridays]) == pipeline
+            assert store.load_pipeline("Sales").guards == ()
+        assert pipeline.to_dict(plain_guards="omit")["guards"] == []
+        with pytest.raises(ValueError, match="'error' or 'omit'"):
+            SQLiteStore(tmp_path / "x.db", plain_guards="drop")  # type: ignore[arg-type]
 
     def test_missing_pipeline(self, store: SQLiteStore) -> None:
         """Loading an unknown pipeline raises NotStoredError."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -484,16 +484,23 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, [{', '.join(repr(s.key) for s in self.stages)}])"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, plain_guards: Literal["error", "omit"] = "error") -> dict[str, Any]:
         """A JSON-safe dict of the definition, with a schema version.
 
+        Args:
+            plain_guards: What to do with a guard that is a plain callable,
+                which cannot be written down: ``"error"`` (the default) raises,
+                ``"omit"`` leaves it out of the record, to be passed again to
+                :meth:`from_dict`. :class:`~salesflow.io.SQLiteStore` follows
+                the same rule.
+
         Raises:
-            NotSerializableError: A guard is a plain callable, which cannot be
-                written down; use a built-in guard or rebuild the pipeline in code.
+            NotSerializableError: A guard is a plain callable and *plain_guards*
+                is ``"error"``.
         """
         from ._serde import pipeline_to_dict
 
-        return pipeline_to_dict(self)
+        return pipeline_to_dict(self, plain_guards=plain_guards)
 
     @classmethod
     def from_dict(

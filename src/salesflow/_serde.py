@@ -20,7 +20,7 @@ from __future__ import annotations
 import reprlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias, TypeVar
 
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
@@ -184,16 +184,28 @@ def _optional_datetime(value: datetime | None) -> str | None:
 
 # ------------------------------------------------------------------ pipeline
 
+#: What writing a pipeline does with a guard that is a plain callable (it has no
+#: ``to_dict``): refuse (the default: nothing is dropped without the caller asking)
+#: or leave it out, for the caller to pass again when reading.
+PlainGuards: TypeAlias = Literal["error", "omit"]
 
-def pipeline_to_dict(pipeline: Pipeline) -> dict[str, Any]:
+
+def pipeline_to_dict(pipeline: Pipeline, *, plain_guards: PlainGuards = "error") -> dict[str, Any]:
+    if plain_guards not in ("error", "omit"):
+        msg = f"plain_guards must be 'error' or 'omit', got {plain_guards!r}."
+        raise ValueError(msg)
     guards = []
     for i, guard in enumerate(pipeline.guards):
         to_dict: Callable[[], dict[str, Any]] | None = getattr(guard, "to_dict", None)
         if to_dict is None:
+            if plain_guards == "omit":
+                continue
             msg = (
                 f"Pipeline {pipeline.name!r} cannot be written down: guard {i} ({guard!r}) is a "
-                "plain callable, which does not serialise. Use a built-in guard, or pass the "
-                "callable again to Pipeline.from_dict(data, guards=[...])."
+                "plain callable, which does not serialise. Use a built-in guard, or leave it "
+                "out with plain_guards='omit' and pass the callable again when reading "
+                "(Pipeline.from_dict(data, guards=[...]), SQLiteStore.load_pipeline(name, "
+                "guards=[...]))."
             )
             raise NotSerializableError(msg)
         guards.append(to_dict())

@@ -18,10 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
-
-import attrs
 
 from .._checks import aware, unicode
 from .._deal import Deal
@@ -30,7 +28,6 @@ from .._pipeline import Pipeline
 from .._stage_change import StageChange
 from .._time import stamp
 from .._touchpoint import Touchpoint
-from .._warn import warn
 from ..exceptions import NotSerializableError, SalesflowError, SchemaError
 from ..typing import Guard
 
@@ -240,6 +237,11 @@ class SQLiteStore:
             ``sqlite3.Connection``. A connection opened here is closed by
             :meth:`close` or at the end of a ``with`` block; one passed in is
             left open for its owner.
+        plain_guards: What writing a pipeline does with a guard that is a
+            plain callable (it cannot be written down): ``"error"`` (the
+            default) raises ``NotSerializableError``, ``"omit"`` stores the
+            pipeline without it, to be passed again when loading — the rule
+            of :meth:`Pipeline.to_dict <salesflow.Pipeline.to_dict>`.
 
     Each write method is one transaction: it is stored whole, or, if anything
     fails, not at all. Inside a transaction the caller already opened on the
@@ -257,7 +259,16 @@ class SQLiteStore:
         True
     """
 
-    def __init__(self, database: str | os.PathLike[str] | sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        database: str | os.PathLike[str] | sqlite3.Connection,
+        *,
+        plain_guards: Literal["error", "omit"] = "error",
+    ) -> None:
+        if plain_guards not in ("error", "omit"):
+            msg = f"plain_guards must be 'error' or 'omit', got {plain_guards!r}."
+            raise ValueError(msg)
+        self._plain_guards = plain_guards
         if isinstance(database, sqlite3.Connection):
             self._connection, self._owned = database, False
         elif isinstance(database, str | os.PathLike):
@@ -339,16 +350,15 @@ class SQLiteStore:
         cached = self._records.get(id(pipeline))
         if cached is not None and cached[0] is pipeline:
             return cached[1]
-        plain = [g for g in pipeline.guards if getattr(g, "to_dict", None) is None]
-        if plain:
+        try:
+            record = pipeline.to_dict(plain_guards=self._plain_guards)
+        except NotSerializableError as exc:
             msg = (
-                f"Pipeline {pipeline.name!r} has guards that are plain callables "
-                f"({', '.join(map(repr, plain))}); they are not stored. Pass them again with "
+                f"{exc} To store the pipeline without it, open the store with "
+                "SQLiteStore(..., plain_guards='omit') and pass the guard again to "
                 "load_pipeline(name, guards=[...]) or load_deals(pipeline=...)."
             )
-            warn(msg)
-        kept = [g for g in pipeline.guards if g not in plain]
-        record = (attrs.evolve(pipeline, guards=kept) if plain else pipeline).to_dict()
+            raise NotSerializableError(msg) from None
         self._records[id(pipeline)] = (pipeline, record)
         return record
 
@@ -379,11 +389,9 @@ class SQLiteStore:
         """Insert or replace a pipeline's definition (deals are checked against it when loaded).
 
         Raises:
-            NotSerializableError: A guard cannot be written down.
-
-        Warns:
-            SalesflowWarning: Guards that are plain callables are left out;
-                pass them again when loading.
+            NotSerializableError: A guard cannot be written down: a plain
+                callable, unless the store was opened with ``plain_guards="omit"``
+                (then it is left out; pass it again when loading).
         """
         with self._transaction() as db:
             self._write_pipeline(db, pipeline, replace=True)
