@@ -390,3 +390,51 @@ class TestFinding13:
         public = {name for name in dir(sf) if not name.startswith("_")}
         assert public - set(sf.__all__) <= {"exceptions", "typing"}
         assert set(sf.__all__) <= public
+
+
+class TestFinding13NegativeValues:
+    """One rule for negative deal values: refused unless the caller opts in, at every entry."""
+
+    CSV = "deal_id,stage,at,value,currency\nX,Prospecting,2026-01-01T00:00:00+00:00,-5,EUR\n"
+
+    def _credit(self) -> sf.Deal:
+        (deal,) = read_events_csv(io.StringIO(self.CSV), sf.templates.b2b(), allow_negative=True)
+        return deal
+
+    def test_opted_in_deal_round_trips_through_every_format(self, tmp_path: Any) -> None:
+        """A deal loaded with allow_negative=True comes back equal from dict, JSON Lines, SQLite, CSV."""
+        deal = self._credit()
+        pipeline = deal.pipeline
+        assert deal.value == sf.Money("-5", "EUR")
+        assert sf.Deal.from_dict(deal.to_dict(), pipeline, allow_negative=True) == deal
+        lines = io.StringIO()
+        sf.io.write_deals_jsonl([deal], lines)
+        lines.seek(0)
+        assert list(sf.io.read_deals_jsonl(lines, pipeline, allow_negative=True)) == [deal]
+        with sf.io.SQLiteStore(tmp_path / "store.db") as store:
+            store.create_schema()
+            store.save_deal(deal)
+            assert store.load_deals() == [deal]  # the store reads back what it saved
+        rows = io.StringIO()
+        sf.io.write_events_csv([deal], rows)
+        rows.seek(0)
+        assert list(read_events_csv(rows, pipeline, allow_negative=True)) == [deal]
+
+    def test_without_the_option_every_entry_refuses_and_says_how(self) -> None:
+        """from_dict, JSON Lines and from_history refuse a negative value, naming the option."""
+        deal = self._credit()
+        pipeline = deal.pipeline
+        with pytest.raises(sf.SchemaError, match="allow_negative=True"):
+            sf.Deal.from_dict(deal.to_dict(), pipeline)
+        lines = io.StringIO()
+        sf.io.write_deals_jsonl([deal], lines)
+        lines.seek(0)
+        with pytest.raises(LoadError, match="allow_negative=True") as info:
+            sf.io.read_deals_jsonl(lines, pipeline)
+        assert info.value.column == "$.value"
+        with pytest.raises(MoneyError, match="cannot be negative"):
+            sf.Deal.from_history(pipeline, "X", deal.history, value=deal.value)
+        back = sf.Deal.from_history(
+            pipeline, "X", deal.history, value=deal.value, allow_negative=True
+        )
+        assert back == deal

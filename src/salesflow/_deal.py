@@ -87,22 +87,25 @@ class Deal:
         lead_id: str | None = None,
         lead_created_at: datetime | None = None,
         guards: bool = False,
+        allow_negative: bool = False,
     ) -> Deal:
         """Build a deal from a recorded history (a database, a CRM export), checking it.
 
         The history must be in time order (equal times keep their order) and
         follow the pipeline's structural rules; guards are replayed only with
-        ``guards=True``.
+        ``guards=True``. A negative *value* is refused unless
+        ``allow_negative=True``, as the loaders' option of that name.
 
         Raises:
             ValueError: The history is empty.
-            MoneyError: *value* is negative.
+            MoneyError: *value* is negative and *allow_negative* is false.
             UnknownStageError: An event names a stage the pipeline lacks.
             TransitionError: An event breaks a rule (see :meth:`Pipeline.check`).
         """
         events = tuple(history)
         text("Deal id", id)
-        non_negative(value)
+        if not allow_negative:
+            non_negative(value)
         if not events:
             msg = f"Deal {id!r} needs at least one stage change in its history."
             raise ValueError(msg)
@@ -507,12 +510,19 @@ class Deal:
 
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], pipeline: Pipeline, *, guards: bool = False
+        cls,
+        data: Mapping[str, Any],
+        pipeline: Pipeline,
+        *,
+        guards: bool = False,
+        allow_negative: bool = False,
     ) -> Deal:
         """Rebuild a deal from :meth:`to_dict` output, checking its history.
 
         Every field is read strictly: ``5`` is not an owner and ``"5"`` is
-        not a number. Timestamps without an offset are refused.
+        not a number. Timestamps without an offset are refused. A negative
+        value is refused unless ``allow_negative=True`` (a deal loaded with
+        that option reads back with it).
 
         Raises:
             SchemaError: The data is malformed; ``.path`` says where, e.g.
@@ -522,7 +532,7 @@ class Deal:
         """
         from ._serde import deal_from_dict
 
-        return deal_from_dict(data, pipeline, guards=guards)
+        return deal_from_dict(data, pipeline, guards=guards, allow_negative=allow_negative)
 
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value}"

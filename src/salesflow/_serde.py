@@ -256,7 +256,9 @@ def deal_to_dict(deal: Deal) -> dict[str, Any]:
     }
 
 
-def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> Deal:
+def deal_from_dict(
+    data: Any, pipeline: Pipeline, *, guards: bool = False, allow_negative: bool = False
+) -> Deal:
     record = structure(_body(data, "deal"), DealRecord, "the deal record")
     if record.pipeline is not None and record.pipeline != pipeline.name:
         msg = (
@@ -264,8 +266,11 @@ def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> De
             "read it with that pipeline."
         )
         raise SchemaError(msg, path="$.pipeline", value=record.pipeline)
-    if record.value is not None and record.value.amount < 0:
-        msg = f"Cannot read the deal record at $.value: a deal value cannot be negative, got {record.value!r}."
+    if record.value is not None and record.value.amount < 0 and not allow_negative:
+        msg = (
+            f"Cannot read the deal record at $.value: a deal value cannot be negative, got "
+            f"{record.value!r}; pass allow_negative=True if the record's negatives are real."
+        )
         raise SchemaError(msg, path="$.value", value=record.value.to_dict())
     if not record.history:
         msg = f"Cannot read the deal record at $.history: deal {record.id!r} needs at least one stage change, got []."
@@ -282,6 +287,7 @@ def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> De
         lead_id=record.lead_id,
         lead_created_at=record.lead_created_at,
         guards=guards,
+        allow_negative=allow_negative,
     )
 
 

@@ -90,7 +90,9 @@ def _shown(value: Any) -> Any:
     return reprlib.repr(value)
 
 
-def _record(line: str, pipeline: Pipeline, file: str, number: int) -> Deal:
+def _record(
+    line: str, pipeline: Pipeline, file: str, number: int, *, allow_negative: bool = False
+) -> Deal:
     """The deal on one line, or a ``LoadError`` that says what is wrong with it."""
     try:
         data = json.loads(line, parse_constant=_refuse_constant)
@@ -103,7 +105,7 @@ def _record(line: str, pipeline: Pipeline, file: str, number: int) -> Deal:
     except ValueError as exc:
         raise LoadError(f"not valid JSON: {exc}", file=file, line=number) from None
     try:
-        return Deal.from_dict(data, pipeline)
+        return Deal.from_dict(data, pipeline, allow_negative=allow_negative)
     except SchemaError as exc:
         reason = str(exc).rstrip(".")
         raise LoadError(
@@ -133,6 +135,7 @@ def read_deals_jsonl(
     errors: str = "raise",
     encoding: str = "utf-8-sig",
     progress: Callable[[int], None] | None = None,
+    allow_negative: bool = False,
 ) -> LoadResult:
     """Read deals written by :func:`write_deals_jsonl`: one deal record per line.
 
@@ -150,6 +153,9 @@ def read_deals_jsonl(
             lines out and returns their problems in ``result.rejects``.
         encoding: The file's encoding (a BOM is skipped).
         progress: Called with the number of lines read, every 10,000 lines.
+        allow_negative: Accept negative deal values (refused by default, as
+            by every loader; deals loaded with this option elsewhere read back
+            with it).
 
     Returns:
         A :class:`LoadResult`: a sequence of the deals, with counts and rejects.
@@ -171,7 +177,7 @@ def read_deals_jsonl(
             if progress is not None and rows_read % _PROGRESS_EVERY == 0:
                 progress(rows_read)
             try:
-                deal = _record(line, pipeline, name, number)
+                deal = _record(line, pipeline, name, number, allow_negative=allow_negative)
                 if deal.id in seen:
                     reason = f"the deal id was already on line {seen[deal.id]}"
                     raise LoadError(reason, file=name, line=number, column="$.id", value=deal.id)

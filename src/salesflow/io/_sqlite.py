@@ -218,6 +218,8 @@ def _build(pipeline: Pipeline, row: Row, changes: list[Row], touches: list[Row])
             attributes=json.loads(attributes) or None,
             lead_id=lead_id,
             lead_created_at=None if lead_at is None else _parse_time(lead_at),
+            # The store reads back what it saved: a negative value got in by an opt-in.
+            allow_negative=True,
         )
     except SalesflowError:
         raise
