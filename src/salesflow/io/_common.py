@@ -787,8 +787,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # The start of the text and of each line in it, where a spreadsheet may read a formula.
-_LINE_STARTS = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
-_GUARDS = re.compile(r"(?:^|(?<=[\r\n]))'(?=[=+\-@\t\r])")
+# A line start followed by quotes and then a formula character: the writer adds
+# one quote there, the reader takes one away, so text that already starts with
+# guard quotes ("'=1+1") comes back as it was.
+_LINE_STARTS = re.compile(r"(?:^|(?<=[\r\n]))(?='*[=+\-@\t\r])")
+_GUARDS = re.compile(r"(?:^|(?<=[\r\n]))'(?='*[=+\-@\t\r])")
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
 
 
 def escape_cell(text: str) -> str:
@@ -796,17 +800,23 @@ def escape_cell(text: str) -> str:
 
     The start of the text and the start of each line in it (after a line
     feed or a carriage return) are guarded: a spreadsheet may read any of
-    them as a formula.
+    them as a formula. A line that already starts with quotes before a
+    formula character gets one more, so that :func:`unescape_cell` gives it
+    back exactly.
     """
     if "\n" not in text and "\r" not in text:
-        return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+        if text.startswith(FORMULA_PREFIXES) or (
+            text.startswith("'") and _FORMULA_LIKE.match(text) is not None
+        ):
+            return "'" + text
+        return text
     return _LINE_STARTS.sub("'", text)
 
 
 def unescape_cell(text: str) -> str:
     """Undo :func:`escape_cell`: drop the quotes that guard formula-like lines."""
     if "\n" not in text and "\r" not in text:
-        if text.startswith("'") and text[1:2] and text[1] in "=+-@\t\r":
+        if text.startswith("'") and _FORMULA_LIKE.match(text, 1) is not None:
             return text[1:]
         return text
     return _GUARDS.sub("", text)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .._pipeline import Pipeline
+from ..exceptions import NotSerializableError
 from ._arrow import arrow_deals
 from ._bulk import bulk_deals
 from ._common import (
@@ -205,6 +206,19 @@ def read_events_csv(
     return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
 
 
+def _refuse_blanks(deal_id: str | None, stages: list[str]) -> None:
+    """Refuse what a CSV cannot keep: blanks around a deal id or a stage key."""
+    what, text = ("deal id", deal_id) if deal_id is not None else ("stage key", stages[0])
+    assert text is not None
+    msg = (
+        f"write_events_csv cannot keep the blanks around {what} {text!r}: every CSV "
+        f"loader strips cells, so it would read back as {text.strip()!r} (and be taken "
+        f"for the {what} of that name). Strip it, or write JSON Lines "
+        "(write_deals_jsonl), which keeps text exactly."
+    )
+    raise NotSerializableError(msg)
+
+
 def write_events_csv(
     deals: Any,
     target: Any,
@@ -218,8 +232,23 @@ def write_events_csv(
     repeated on each row. Text cells that start with ``=``, ``+``, ``-``,
     ``@``, a tab or a carriage return are prefixed with ``'`` so that a
     spreadsheet does not run them as formulas, and so is each line inside a
-    cell that starts so; the reader strips that prefix. A cell holding a
-    line feed or a carriage return is quoted.
+    cell that starts so; the reader strips that prefix (text that already
+    starts with such a quote gets one more, so it too comes back as it was).
+    A cell holding a line feed or a carriage return is quoted.
+
+    Reading the file back with :func:`read_events_csv` gives the same deals,
+    with these deliberate normalisations, because a CSV cell has no way to
+    say them (write JSON Lines to keep everything):
+
+    * text fields (owner, source, reason, actor, note) lose surrounding
+      blanks, and an empty text reads back as missing (``None``);
+    * times keep their instant and UTC offset, not their zone's name
+      (``2026-03-01T09:00:00+01:00``, not ``Europe/Paris``);
+    * attributes, touchpoints and the lead a deal came from are not written.
+
+    A deal id or stage key with surrounding blanks is refused
+    (``NotSerializableError``) rather than written: it would read back as
+    another id or stage.
 
     Args:
         deals: The deals.
@@ -250,7 +279,15 @@ def write_events_csv(
             (quoted if "\r" in "".join(cells) else plain).writerow(cells)
 
         write([str(cols[f]) for f in fields])
+        padded_stages: dict[int, list[str]] = {}  # per pipeline, looked at once
         for deal in deals:
+            pipeline = deal.pipeline
+            padded = padded_stages.get(id(pipeline))
+            if padded is None:
+                padded = [s.key for s in pipeline.stages if s.key != s.key.strip()]
+                padded_stages[id(pipeline)] = padded
+            if deal.id != deal.id.strip() or padded:
+                _refuse_blanks(deal.id if deal.id != deal.id.strip() else None, padded)
             value = deal.value
             for change in deal.history:
                 row = {
