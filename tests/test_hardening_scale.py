@@ -92,6 +92,28 @@ class TestReplayIsLinear:
         assert len(deal.stage_keys) == 1_000
         assert _doubling_ratio(make, 4_000) < 2.5
 
+    def test_appending_to_a_store_one_event_at_a_time_is_linear(self) -> None:
+        """SQLiteStore.append_changes costs the same per event however long the stored history."""
+        from salesflow._deal import prefix
+
+        pipeline = sf.templates.b2b()
+        full = sf.Deal.from_history(pipeline, "D", _history(4_000))
+
+        def make(n: int) -> Callable[[], object]:
+            versions = [prefix(full, k) for k in range(1, n + 1)]
+
+            def run() -> object:
+                with sf.io.SQLiteStore(":memory:") as store:
+                    store.create_schema()
+                    for version in versions:
+                        store.append_changes(version)
+                    return store.load_deal("D")
+
+            return run
+
+        assert make(300)() == prefix(full, 300)
+        assert _doubling_ratio(make, 1_000) < 2.5
+
     def test_refused_event_is_still_reported_with_its_index(self) -> None:
         """The linear replay names the first illegal event, as before."""
         pipeline = sf.templates.b2b()

@@ -22,7 +22,7 @@ from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from .._checks import aware, unicode
-from .._deal import Deal
+from .._deal import Deal, metas_of
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage_change import StageChange
@@ -175,9 +175,19 @@ def _deal_row(deal: Deal) -> Row:
     )
 
 
-def _change_rows(deal: Deal) -> list[Row]:
-    """The deal's stage changes as ``stage_changes`` rows, without ``deal_id`` and ``seq``."""
-    return [(c.stage, *_when(c.at), c.actor, c.reason, c.note) for c in deal.history]
+def _change_rows(deal: Deal, start: int = 0, stop: int | None = None) -> list[Row]:
+    """Stage changes ``start:stop`` as ``stage_changes`` rows, without ``deal_id`` and ``seq``.
+
+    Built from the deal's columns, so a slice costs its own length, not the history's.
+    """
+    keys, times, metas = deal.stage_keys, deal.stage_times, metas_of(deal)
+    stop = len(keys) if stop is None else stop
+    rows: list[Row] = []
+    for i in range(start, stop):
+        meta = None if metas is None else metas[i]
+        who = (None, None, None) if meta is None else (meta.actor, meta.reason, meta.note)
+        rows.append((keys[i], *_when(times[i]), *who))
+    return rows
 
 
 def _touch_rows(deal: Deal) -> list[Row]:
@@ -479,6 +489,10 @@ class SQLiteStore:
         and the deal's own fields (value, owner, attributes …) updated, in one
         transaction. A deal that is not stored yet is stored whole.
 
+        The stored history is compared by its length and its first and last
+        stage change, so an append costs the same however long the history
+        is (a history only grows, so a version saved meanwhile shows there).
+
         Returns:
             How many stage changes and how many touchpoints were added.
 
@@ -500,19 +514,43 @@ class SQLiteStore:
                 msg = f"Deal {deal.id!r} is stored in pipeline {found[0]!r}, not {name!r}; use save_deal() to replace it."
                 raise StoreConflictError(msg, deal_id=deal.id, pipeline=name)
             self._insert(db, deal)
-            rows, stored = _change_rows(deal), self._stored_rows(db, "stage_changes", deal.id)
-            for seq, row in enumerate(stored):
-                if seq >= len(rows) or row != (seq, *rows[seq]):
-                    short = seq >= len(rows)
-                    why = f"this deal has {len(rows)}" if short else f"stage change {seq} differs"
-                    msg = (
-                        f"Cannot append to deal {deal.id!r}: its history does not continue the "
-                        f"{len(stored)} stored stage changes ({why}); load_deal() it again and "
-                        "repeat the change, or save_deal() to replace the stored version."
-                    )
-                    raise StoreConflictError(msg, deal_id=deal.id, pipeline=name, seq=seq)
-            self._add(db, "stage_changes", deal.id, rows[len(stored) :], len(stored))
-            return len(rows) - len(stored), self._append_touches(db, deal)
+            stored = self._check_prefix(db, deal)
+            rows = _change_rows(deal, stored)
+            self._add(db, "stage_changes", deal.id, rows, stored)
+            return len(rows), self._append_touches(db, deal)
+
+    def _check_prefix(self, db: sqlite3.Connection, deal: Deal) -> int:
+        """How many stage changes are stored for *deal*, once they look like its history's start.
+
+        The count and the first and last stored rows are compared, which costs
+        the same however long the history is: a history only grows by moves,
+        so another version saved meanwhile shows as a different length or a
+        different last change (the first guards against a replaced deal).
+        """
+        (last,) = db.execute(
+            "SELECT MAX(seq) FROM stage_changes WHERE deal_id = ?", (deal.id,)
+        ).fetchone()
+        stored = 0 if last is None else last + 1
+        ends = sorted({0, stored - 1}) if stored else []
+        query = (
+            f"SELECT {_COLUMNS['stage_changes']} FROM stage_changes "
+            f"WHERE deal_id = ? AND seq IN ({', '.join('?' * len(ends))}) ORDER BY seq"
+        )
+        length = len(deal.stage_keys)
+        for row in db.execute(query, (deal.id, *ends)).fetchall() if ends else ():
+            seq = row[0]
+            if seq >= length or row != (seq, *_change_rows(deal, seq, seq + 1)[0]):
+                short = seq >= length
+                why = f"this deal has {length}" if short else f"stage change {seq} differs"
+                msg = (
+                    f"Cannot append to deal {deal.id!r}: its history does not continue the "
+                    f"{stored} stored stage changes ({why}); load_deal() it again and "
+                    "repeat the change, or save_deal() to replace the stored version."
+                )
+                raise StoreConflictError(
+                    msg, deal_id=deal.id, pipeline=deal.pipeline.name, seq=min(seq, length)
+                )
+        return stored
 
     def _stored_rows(self, db: sqlite3.Connection, table: str, deal_id: str) -> list[Row]:
         query = f"SELECT {_COLUMNS[table]} FROM {table} WHERE deal_id = ? ORDER BY seq"
