@@ -478,3 +478,33 @@ class TestFinding13EmptySources:
         """One data row is enough: no warning (the suite turns warnings into errors)."""
         text = "deal_id,stage,at\nA,Prospecting,2026-01-01T00:00:00+00:00\n"
         assert len(read_events_csv(io.StringIO(text), templates.b2b())) == 1
+
+
+class TestRepeatedIdsLeaveTheItemOut:
+    """A deal (lead) whose id is on two rows of a one-row-per-item source is left out whole."""
+
+    def test_jsonl_repeated_deal_id(self) -> None:
+        """Neither record of a repeated id is kept; the other deals are; counts add up."""
+        pipeline = templates.b2b()
+        first = pipeline.open_deal("A", at=datetime(2026, 1, 1, tzinfo=UTC))
+        other = pipeline.open_deal("B", at=datetime(2026, 1, 1, tzinfo=UTC))
+        lines = [
+            json.dumps(d.to_dict()) for d in (first, other, first.advance(at=first.created_at))
+        ]
+        result = read_deals_jsonl(io.StringIO("\n".join(lines) + "\n"), pipeline, errors="collect")
+        assert [d.id for d in result] == ["B"]
+        assert (result.rows_read, result.rows_rejected) == (3, 2)
+        assert result.rows_read == len(result) + result.rows_rejected
+        assert result.rejects[0].line == 3
+        with pytest.raises(LoadError, match="already on line 1"):
+            read_deals_jsonl(io.StringIO("\n".join(lines) + "\n"), pipeline)
+
+    def test_leads_repeated_id_after_a_bad_first_row(self) -> None:
+        """A repeated lead id is caught even when its first row was refused for another reason."""
+        text = (
+            "lead_id,created_at\nL1,not a date\nL1,2026-01-02T00:00:00+00:00\n"
+            "L2,2026-01-02T00:00:00+00:00\n"
+        )
+        result = read_leads_csv(io.StringIO(text), errors="collect")
+        assert [lead.id for lead in result.leads] == ["L2"]
+        assert (result.rows_read, result.rows_rejected) == (3, 2)

@@ -83,14 +83,14 @@ class TestReadLeads:
         assert "built 3 leads" in repr(leads)
 
     def test_duplicate_id(self) -> None:
-        """A second row for a lead id is rejected, naming the first; the first is kept."""
+        """A repeated lead id leaves the lead out whole (which row is right?), naming the first line."""
         result = read_leads_csv(
-            text(LEAD_HEAD, "L1,2026-01-01,a,,", "L1,2026-01-02,b,,"),
+            text(LEAD_HEAD, "L1,2026-01-01,a,,", "L2,2026-01-01,c,,", "L1,2026-01-02,b,,"),
             timezone="UTC",
             errors="collect",
         )
-        assert [lead.source for lead in result] == ["a"]
-        assert (result.rows_rejected, result.rejects[0].line) == (1, 3)
+        assert [lead.id for lead in result] == ["L2"]
+        assert (result.rows_read, result.rows_rejected, result.rejects[0].line) == (3, 2, 4)
         assert "line 2" in result.rejects[0].reason
 
     def test_missing_creation_time(self) -> None:

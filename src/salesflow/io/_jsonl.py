@@ -141,8 +141,8 @@ def read_deals_jsonl(
 
     Each line is read with :meth:`Deal.from_dict`, so its schema version, its
     pipeline name and its history are checked against *pipeline*. Blank lines
-    are skipped (they are not rows). A second record with the same deal id is
-    rejected; the first one is kept.
+    are skipped (they are not rows). A deal id on two lines is an error, and
+    neither record is kept (as the CSV loaders leave out a repeated deal).
 
     Args:
         source: A path or an open text file.
@@ -168,6 +168,7 @@ def read_deals_jsonl(
     deals: list[Deal] = []
     rejects: list[LoadError] = []
     seen: dict[str, int] = {}
+    dropped: set[str] = set()  # ids on two lines: neither record is trusted
     rows_read = rows_rejected = 0
     with open_source(source, encoding=encoding) as (handle, name):
         for number, line in enumerate(handle, start=1):
@@ -179,7 +180,8 @@ def read_deals_jsonl(
             try:
                 deal = _record(line, pipeline, name, number, allow_negative=allow_negative)
                 if deal.id in seen:
-                    reason = f"the deal id was already on line {seen[deal.id]}"
+                    dropped.add(deal.id)
+                    reason = f"the deal id was already on line {seen[deal.id]}; one record per deal"
                     raise LoadError(reason, file=name, line=number, column="$.id", value=deal.id)
             except LoadError as error:
                 if mode == "raise":
@@ -189,4 +191,8 @@ def read_deals_jsonl(
                 continue
             seen[deal.id] = number
             deals.append(deal)
+    if dropped:
+        kept = [deal for deal in deals if deal.id not in dropped]
+        rows_rejected += len(deals) - len(kept)
+        deals = kept
     return LoadResult(tuple(deals), tuple(rejects), rows_read, rows_rejected, name)

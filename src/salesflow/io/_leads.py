@@ -155,6 +155,7 @@ def read_leads_csv(
     extra = extra_map(extra_columns)
     leads: list[Lead] = []
     seen: dict[str, int] = {}
+    dropped: set[str] = set()  # built leads whose id a later row repeated
 
     def setup(cols: dict[str, str | None], index: dict[str, int], width: int) -> RowHandler:
         pos = {f: index[c] for f, c in cols.items() if c is not None and c in index}
@@ -166,8 +167,12 @@ def read_leads_csv(
             if not lead_id:
                 raise RowProblem("the lead id is empty", cols["lead_id"], "")
             if lead_id in seen:
-                msg = f"the lead id was already on line {seen[lead_id]}"
+                # Neither row can be trusted to be the lead: both are left out, as
+                # the deal loaders leave out a deal whose id repeats.
+                dropped.add(lead_id)
+                msg = f"the lead id was already on line {seen[lead_id]}; one row per lead"
                 raise RowProblem(msg, cols["lead_id"], lead_id)
+            seen[lead_id] = line  # before the other cells: a bad first row still counts
             text = cells.get("created_at", "")
             if not text:
                 raise RowProblem("the creation time is empty", cols["created_at"], "")
@@ -179,7 +184,6 @@ def read_leads_csv(
                 owner=cells.get("owner") or None,
                 attributes=_attributes(extras, row),
             )
-            seen[lead_id] = line
             leads.append(lead)
 
         return handle
@@ -196,6 +200,10 @@ def read_leads_csv(
         progress=progress,
         setup=setup,
     )
+    if dropped:
+        kept = [lead for lead in leads if lead.id not in dropped]
+        rejected += len(leads) - len(kept)  # the built first row of each repeated id
+        leads = kept
     return LeadLoadResult(tuple(leads), rejects, read, rejected, name)
 
 
