@@ -29,10 +29,13 @@ _DIR = Path(tempfile.mkdtemp(prefix="salesflow-fuzz-"))
 
 
 def _source(text: str, as_path: bool) -> Any:
-    """The text as a file on disk (read with the BOM skipped) or as an open stream (no BOM)."""
+    """The text as a file on disk (read with the BOM skipped) or as an open stream (no BOM).
+
+    A file whose text has a ``"§"`` gets a byte that is not valid UTF-8 there instead.
+    """
     if as_path:
         path = _DIR / "input.csv"
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_bytes(text.encode("utf-8").replace("§".encode(), b"\xff"))
         return path
     return io.StringIO(text.removeprefix("\ufeff"), newline="")
 
@@ -89,6 +92,13 @@ LOADERS = [
         "deal_id",
         {"stage": _OPENING, "at": _DATE, "value": _AMOUNT, "currency": _CURRENCY}
         | dict.fromkeys(("owner", "source", "note", "actor", "reason"), _TEXT),
+    ),
+    Loader(
+        "events-new-york",
+        lambda s, e: sf.io.read_events_csv(s, B2B, errors=e, timezone="America/New_York"),
+        list(sf.io.EVENT_COLUMNS),
+        "deal_id",
+        {"stage": _OPENING, "at": _DATE, "value": _AMOUNT, "currency": _CURRENCY},
     ),
     Loader(
         "deals",
