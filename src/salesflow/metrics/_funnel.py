@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -126,18 +125,9 @@ class Funnel:
         return f"<Funnel {self.pipeline.name!r}: {self.total} deals, {len(self.rows)} steps, mode={self.mode!r}>"
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        cells = "".join(
-            f"<tr><td>{esc(r.stage.name)}</td><td>{r.entered}</td><td>{r.advanced}</td><td>{r.lost}</td>"
-            f"<td>{r.still_open}</td><td>{esc('' if r.conversion is None else r.conversion.format())}</td>"
-            f"<td>{esc(r.cumulative.format())}</td></tr>"
-            for r in self.rows
-        )
-        return (
-            f"<table><caption>Funnel: {esc(self.pipeline.name)} ({self.total} deals, {self.mode})</caption>"
-            "<tr><th>stage</th><th>entered</th><th>advanced</th><th>lost</th><th>still open</th>"
-            f"<th>step conversion</th><th>cumulative</th></tr>{cells}</table>"
-        )
+        from ._show import funnel_sheet
+
+        return funnel_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame, one row per step: counts, conversions and their intervals."""

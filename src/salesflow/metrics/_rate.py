@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -139,7 +138,9 @@ class Rate:
         }
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import rate_sheet
+
+        return rate_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: numerator, denominator, value, ci_low, ci_high, method."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +15,7 @@ from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
 from .._time import EPOCH
+from .._warn import collecting
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -59,6 +59,9 @@ class Report:
         pipeline_value: Value of the deals open at the cut-off.
         weighted_pipeline: Value × stage probability of the open deals
             (``None`` when a stage has no probability).
+        warnings: The warnings raised while computing the report, as
+            sentences; they are still issued as warnings, and the notebook
+            view shows them as short notes under its heading.
     """
 
     pipeline: Pipeline
@@ -72,6 +75,7 @@ class Report:
     velocity: Velocity
     pipeline_value: Money | None
     weighted_pipeline: Money | None
+    warnings: tuple[str, ...] = attrs.field(default=(), kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of every metric."""
@@ -130,19 +134,9 @@ class Report:
         return f"<Report {self.pipeline.name!r}: {self.deals} deals, win rate {self.win_rate.format()}>"
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        heads = "".join(
-            f"<tr><th>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in self._headlines()
-        )
-        stages = "".join(
-            f"<tr><td>{esc(self.pipeline.stage(k).name)}</td><td>{esc(s.format())}</td></tr>"
-            for k, s in self.time_in_stage.items()
-        )
-        return (
-            f"<h4>salesflow report: {esc(self.pipeline.name)} ({self.deals} deals)</h4>"
-            f"{self.funnel._repr_html_()}<table><caption>Time in stage (Kaplan-Meier)</caption>{stages}</table>"
-            f"<table>{heads}</table>"
-        )
+        from ._show import report_sheet
+
+        return report_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A long pandas DataFrame, one row per metric and stage: value, counts, interval."""
@@ -211,7 +205,13 @@ class ReportAccumulator(DealAccumulator):
         return merged
 
     def result(self) -> Report:
-        """The report."""
+        """The report, with the warnings raised while computing it collected on it."""
+        with collecting() as caught:
+            found = self._result()
+        notes = tuple(dict.fromkeys(caught))
+        return attrs.evolve(found, warnings=notes) if notes else found
+
+    def _result(self) -> Report:
         # The default cut-off is the latest event seen in every merged part;
         # the time-in-stage part sees every deal, so it knows it.
         latest = self.stages.latest

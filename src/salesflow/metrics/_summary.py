@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -203,7 +202,9 @@ class DurationSummary:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import duration_sheet
+
+        return duration_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method."""

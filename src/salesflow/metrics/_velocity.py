@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -77,7 +76,9 @@ class Velocity:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import velocity_sheet
+
+        return velocity_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A long pandas DataFrame, one row per component (as ``Report.to_frame()``)."""
