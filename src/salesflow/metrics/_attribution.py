@@ -36,7 +36,7 @@ import attrs
 
 from .._checks import aware
 from .._deal import Deal
-from .._frames import build, decimal_series, float_series, text_series
+from .._frames import build, result_amounts, result_floats, result_texts
 from .._money import Money
 from .._optional import pandas
 from .._time import DAY, MICROSECOND
@@ -337,8 +337,11 @@ class Attribution(Mapping[str, Money]):
             f"<tr><th>{esc(self.key)}</th><th>credited</th></tr>{rows}</table>"
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """A pandas DataFrame, one row per key: credit (exact Decimal), currency, share."""
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A pandas DataFrame, one row per key: credit, currency, share.
+
+        The credit is a float, or the exact ``Decimal`` with *exact*.
+        """
         pd = pandas("Attribution.to_frame()")
         items = list(self.credits.items())
         total = None if self.total is None else self.total.amount
@@ -347,11 +350,11 @@ class Attribution(Mapping[str, Money]):
         return build(
             pd,
             {
-                "model": text_series(pd, [self.model] * len(items)),
-                key: text_series(pd, [k for k, _ in items]),
-                "credit": decimal_series(pd, [m.amount for _, m in items], "object"),
-                "currency": text_series(pd, [m.currency for _, m in items]),
-                "share": float_series(pd, share),
+                "model": result_texts(pd, [self.model] * len(items)),
+                key: result_texts(pd, [k for k, _ in items]),
+                "credit": result_amounts(pd, [m.amount for _, m in items], exact),
+                "currency": result_texts(pd, [m.currency for _, m in items]),
+                "share": result_floats(pd, share),
             },
         )
 

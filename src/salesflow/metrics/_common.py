@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -22,7 +23,7 @@ import attrs
 
 from .._checks import aware
 from .._deal import Deal
-from .._frames import build, concat, text_series, value_frame
+from .._frames import build, concat, result_texts, value_frame
 from .._lead import Lead
 from .._money import Money
 from .._optional import pandas
@@ -295,10 +296,15 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         fragment: str = self._sheet().html()
         return fragment
 
-    def to_frame(self) -> pd.DataFrame:
-        """A pandas DataFrame: the group key (one column per field), then each group's frame."""
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A pandas DataFrame: the group key (one column per field), then each group's frame.
+
+        Args:
+            exact: Amounts as exact ``Decimal`` objects instead of floats
+                (for results whose ``to_frame`` has the option).
+        """
         pd = pandas("Breakdown.to_frame()")
-        parts = [(key, _frame_of(value)) for key, value in self.results.items()]
+        parts = [(key, _frame_of(value, exact)) for key, value in self.results.items()]
         columns: set[str] = set().union(*(set(frame.columns) for _, frame in parts))
         names = _key_columns(self.fields, columns)
         if not parts:
@@ -315,9 +321,9 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         out = concat(pd, framed)
         for name in names:
             keys = list(out[name])
-            # Text keys get the text dtype; numbers, dates and mixed keys what pandas infers.
+            # Text keys get the string dtype; numbers, dates and mixed keys what pandas infers.
             text = all(isinstance(k, str) or k is None for k in keys)
-            out[name] = text_series(pd, keys) if text else pd.Series(keys)
+            out[name] = result_texts(pd, keys) if text else pd.Series(keys)
         return out
 
 
@@ -328,14 +334,17 @@ class _Framed(Protocol):
     def to_frame(self) -> pd.DataFrame: ...
 
 
-def _frame_of(value: object) -> pd.DataFrame:
+def _frame_of(value: object, exact: bool = False) -> pd.DataFrame:
     """The frame of one group's result: a metric result, stage summaries, money or a number."""
     if isinstance(value, _Framed) and not isinstance(value, Breakdown):
+        if exact and "exact" in inspect.signature(value.to_frame).parameters:
+            framed: pd.DataFrame = cast("Any", value).to_frame(exact=True)
+            return framed
         return value.to_frame()
     if isinstance(value, Mapping) and all(isinstance(v, DurationSummary) for v in value.values()):
         return summaries_frame(value)
     if value is None or isinstance(value, Money):
-        return value_frame(pandas(), value)
+        return value_frame(pandas(), value, exact=exact)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return value_frame(pandas(), value)
     msg = f"Cannot make a frame of {type(value).__name__} {value!r}."

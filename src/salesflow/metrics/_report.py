@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, overload
 import attrs
 
 from .._deal import Deal
-from .._frames import metric_frame, money_row
+from .._frames import metric_frame, money_row, result_floats, result_ints
 from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
-from .._time import EPOCH
+from .._time import DAY, EPOCH
 from .._warn import collecting
 from ._accumulator import DealAccumulator
 from ._common import (
@@ -138,9 +138,21 @@ class Report:
 
         return report_sheet(self).html()
 
-    def to_frame(self) -> pd.DataFrame:
-        """A long pandas DataFrame, one row per metric and stage: value, counts, interval."""
+    def to_frame(self, *, exact: bool = False, wide: bool = False) -> pd.DataFrame:
+        """The report as a pandas DataFrame; an undefined value is ``pd.NA``.
+
+        Args:
+            exact: Amounts as exact ``Decimal`` objects instead of floats.
+            wide: One row per funnel step (the shape to paste into a
+                spreadsheet): the funnel's columns, then the time in stage
+                (``time_in_stage_n``, ``…_open``, ``…_median_days``,
+                ``…_mean_days``; ``pd.NA`` for won steps). Default: the long
+                table, one row per metric and stage (metric, stage, value,
+                unit, amount, currency, counts, interval).
+        """
         pd = pandas("Report.to_frame()")
+        if wide:
+            return self._wide(pd)
         rows: list[dict[str, Any]] = [
             {"metric": "deals", "value": self.deals, "unit": "deals", "n": self.deals},
             *velocity_rows(self.velocity),
@@ -154,7 +166,26 @@ class Report:
             rows.append(rate_row("cumulative_conversion", row.cumulative, key))
         for key, summary in self.time_in_stage.items():
             rows.extend(duration_rows("time_in_stage", summary, key)[:2])
-        return metric_frame(pd, rows)
+        return metric_frame(pd, rows, exact=exact)
+
+    def _wide(self, pd: Any) -> pd.DataFrame:
+        frame = self.funnel.to_frame()
+        summaries = [self.time_in_stage.get(key) for key in frame["stage"]]
+
+        def days_of(values: list[timedelta | None]) -> list[float | None]:
+            return [None if v is None else v / DAY for v in values]
+
+        frame["time_in_stage_n"] = result_ints(pd, [None if s is None else s.n for s in summaries])
+        frame["time_in_stage_open"] = result_ints(
+            pd, [None if s is None else s.censored for s in summaries]
+        )
+        frame["time_in_stage_median_days"] = result_floats(
+            pd, days_of([None if s is None else s.median for s in summaries])
+        )
+        frame["time_in_stage_mean_days"] = result_floats(
+            pd, days_of([None if s is None else s.mean for s in summaries])
+        )
+        return frame
 
 
 @attrs.define

@@ -80,9 +80,12 @@ class Velocity:
 
         return velocity_sheet(self).html()
 
-    def to_frame(self) -> pd.DataFrame:
-        """A long pandas DataFrame, one row per component (as ``Report.to_frame()``)."""
-        return metric_frame(pandas("Velocity.to_frame()"), velocity_rows(self))
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A long pandas DataFrame, one row per component (as ``Report.to_frame()``).
+
+        Amounts are floats, or exact ``Decimal`` objects with *exact*.
+        """
+        return metric_frame(pandas("Velocity.to_frame()"), velocity_rows(self), exact=exact)
 
 
 def velocity_rows(velocity: Velocity) -> list[dict[str, Any]]:
