@@ -275,3 +275,23 @@ class TestCycleAndFunnelOnMaven:
         assert (width, height) == (10.0, 5.625)  # a 16:9 slide
         ax.figure.savefig(tmp_path / "f.png")
         assert (tmp_path / "f.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_bands_follow_survival_interval(
+    sales: sf.Pipeline, utc_day: Day, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The band is drawn from survival_interval(t) at each time of the curve (a stand-in method)."""
+
+    def interval(self: KaplanMeier[Any], t: Any) -> tuple[float, float] | None:
+        s = self.survival(t)
+        return None if s is None else (max(0.0, s - 0.1), min(1.0, s + 0.1))
+
+    monkeypatch.setattr(KaplanMeier, "survival_interval", interval, raising=False)
+    deals = [sales.open_deal(str(i), at=utc_day(1)).advance(at=utc_day(2 + i)) for i in range(4)]
+    ax = plot.time_in_stage(deals, stages=["Lead"])
+    (band,) = ax.collections
+    # Survival after 1, 2, 3 and 4 days: 3/4, 1/2, 1/4, 0; the band is 0.1 either side.
+    ys = sorted({round(float(y), 6) for _, y in band.get_paths()[0].vertices})
+    for s in (0.75, 0.5, 0.25):
+        assert round(s - 0.1, 6) in ys
+        assert round(s + 0.1, 6) in ys

@@ -241,3 +241,17 @@ class TestLoadResultAndPipeline:
         shown = rows(pipeline._repr_html_())
         assert shown[1][6] == "needs a call touchpoint"
         assert shown[0][6] == ""
+
+
+def test_head_keeps_the_whole_for_the_overall() -> None:
+    """head(k) shows k groups, but the group count and overall rate are the whole breakdown's."""
+    from salesflow.datasets import synthetic
+
+    rates = m.win_rate(synthetic(600, seed=5), by="owner")
+    won = sum(r.numerator for r in rates.values())
+    closed = sum(r.denominator for r in rates.values())
+    text = str(rates.head(2))
+    assert f"groups {len(rates)}" in text
+    assert "shown 2" in text
+    assert f"overall {won / closed:.1%} of {closed:,}" in text
+    assert str(rates.head(2).head(1)).count(f"of {closed:,}") == 1

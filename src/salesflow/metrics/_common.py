@@ -207,6 +207,9 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         order: How the groups are ranked when shown (``"n"``, ``"value"`` or
             ``"key"``; see :meth:`sort`). Printing or displaying a breakdown
             in a notebook shows a ranked table with an interval bar per rate.
+        complete: Every group, when :meth:`head` or :meth:`top` kept only
+            some (``None`` otherwise), so that the overall rate and the group
+            count shown are those of the whole breakdown.
     """
 
     metric: str
@@ -217,6 +220,7 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         default=attrs.Factory(lambda self: (self.by,), takes_self=True)
     )
     order: Order = attrs.field(default="n", kw_only=True)
+    complete: Mapping[Hashable, R] | None = attrs.field(default=None, kw_only=True)
 
     def __getitem__(self, key: Hashable) -> R:
         return self.results[key]
@@ -277,7 +281,11 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
             raise ValueError(msg)
         ordered = self.sort(sort or self.order)
         keys = list(ordered.results)[:k]
-        return attrs.evolve(ordered, results={key: self.results[key] for key in keys})
+        return attrs.evolve(
+            ordered,
+            results={key: self.results[key] for key in keys},
+            complete=self.complete if self.complete is not None else self.results,
+        )
 
     def top(self, k: int = 5) -> Breakdown[R]:
         """The *k* groups with the highest value (rate, median, amount)."""

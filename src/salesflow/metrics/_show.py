@@ -307,8 +307,9 @@ def breakdown_sheet(breakdown: Breakdown[Any], order: Sequence[Hashable]) -> She
 
     keys = [Col(f, numeric=False) for f in breakdown.fields]
     values = [breakdown.results[k] for k in order]
-    facts = [("groups", count(len(breakdown.results))), ("sorted by", breakdown.order)]
-    if len(order) < len(breakdown.results):
+    whole = breakdown.complete if breakdown.complete is not None else breakdown.results
+    facts = [("groups", count(len(whole))), ("sorted by", breakdown.order)]
+    if len(order) < len(whole):
         facts.append(("shown", count(len(order))))
     notes = []
     if breakdown.missing:
@@ -319,7 +320,7 @@ def breakdown_sheet(breakdown: Breakdown[Any], order: Sequence[Hashable]) -> She
     rows: list[list[str | Bar]]
     if values and all(isinstance(v, Rate) for v in values):
         rates: list[Rate] = values
-        every = [v for v in breakdown.results.values() if isinstance(v, Rate)]
+        every = [v for v in whole.values() if isinstance(v, Rate)]
         overall = sum(every[1:], every[0]) if every else None
         level = _level(rates[0])
         # The bars share one scale, zoomed to the intervals (in steps of 5 %),

@@ -90,7 +90,7 @@ def breakdown(
     height = max(3.2, 0.32 * len(items) + 1.6)
     axes = new_axes(ax, "salesflow.plot.breakdown()", (10.0, height))
     rates = [r for _, r in items]
-    every = list(result.values())
+    every = list((result.complete if result.complete is not None else result).values())
     overall = sum(every[1:], every[0]) if every else None
     for y, rate in enumerate(rates):
         if rate.value is None:
