@@ -255,3 +255,14 @@ def test_head_keeps_the_whole_for_the_overall() -> None:
     assert "shown 2" in text
     assert f"overall {won / closed:.1%} of {closed:,}" in text
     assert str(rates.head(2).head(1)).count(f"of {closed:,}") == 1
+
+
+def test_funnel_note_where_deals_were_never_recorded(sales: sf.Pipeline, utc_day: Day) -> None:
+    """A deal opened at Demo reached Lead's bar but not Lead: the funnel says whose conversion it is."""
+    at_demo = sales.open_deal("a", at=utc_day(1), stage="Demo")
+    at_lead = sales.open_deal("b", at=utc_day(1))
+    fragment = m.funnel([at_demo, at_lead])._repr_html_()
+    assert (
+        "Note: 1 of the 2 deals that reached Lead or later were never recorded in it; "
+        "its step conversion covers the 1 that were."
+    ) in fragment

@@ -21,7 +21,6 @@ gives each touch of the journey a share; the shares of one journey sum to 1.
 
 from __future__ import annotations
 
-import html
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -326,16 +325,24 @@ class Attribution(Mapping[str, Money]):
         )
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = "".join(
-            f"<tr><td>{esc(k)}</td><td style='text-align:right'>{esc(str(v))}</td></tr>"
+        from .._table_render import Col, Sheet, Table, count, money, pct
+
+        total = None if self.total is None else self.total.amount
+        currency = "" if self.total is None else f" ({self.total.currency})"
+        rows = [
+            [k, money(v), pct(None if not total else float(v.amount / total))]
             for k, v in self.credits.items()
+        ]
+        facts = [("model", self.model), ("conversions", count(self.conversions))]
+        if self.half_life is not None:
+            facts.append(("half-life (days)", f"{self.half_life / DAY:g}"))
+        notes = (
+            [f"{self.unvalued:,} won deal(s) without a value are credited nowhere."]
+            if self.unvalued
+            else []
         )
-        return (
-            f"<table><caption>{esc(self.model)} attribution by {esc(self.key)}, "
-            f"{self.conversions} conversions</caption>"
-            f"<tr><th>{esc(self.key)}</th><th>credited</th></tr>{rows}</table>"
-        )
+        columns = [Col(self.key, numeric=False), Col(f"credit{currency}"), Col("share")]
+        return Sheet(f"Attribution by {self.key}", facts, [Table(columns, rows)], notes).html()
 
     def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
         """A pandas DataFrame, one row per key: credit, currency, share.

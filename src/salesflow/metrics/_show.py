@@ -140,6 +140,20 @@ def funnel_table(funnel: Funnel, caption: str | None = None) -> Table:
     return Table(columns, rows, caption)
 
 
+def funnel_notes(funnel: Funnel) -> list[str]:
+    """Say where a step's own conversion covers only some of the deals that got that far."""
+    notes = []
+    for row in funnel.rows:
+        reached = int(row.cumulative.numerator)
+        if not row.stage.is_won and row.entered < reached:
+            notes.append(
+                f"{reached - row.entered:,} of the {reached:,} deals that reached {row.stage.name} "
+                f"or later were never recorded in it; its step conversion covers the "
+                f"{row.entered:,} that were."
+            )
+    return notes
+
+
 def funnel_sheet(funnel: Funnel) -> Sheet:
     """A funnel: the header, then one row per step."""
     facts = [
@@ -151,7 +165,7 @@ def funnel_sheet(funnel: Funnel) -> Sheet:
         facts.append(("", "open deals left out of step conversion"))
     if funnel.rows:
         facts += _interval_facts(funnel.rows[0].cumulative)
-    return Sheet("Funnel", facts, [funnel_table(funnel)])
+    return Sheet("Funnel", facts, [funnel_table(funnel)], funnel_notes(funnel))
 
 
 def velocity_rows(velocity: Velocity) -> list[list[str]]:
@@ -239,7 +253,7 @@ def report_sheet(report: Report) -> Sheet:
                 "Time in stage (Kaplan-Meier, open spells censored at the cut-off)",
             ),
         ],
-        tuple(getattr(report, "warnings", ())),
+        [*report.warnings, *funnel_notes(report.funnel)],
     )
 
 
