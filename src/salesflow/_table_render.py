@@ -156,7 +156,15 @@ def _svg(bar: Bar) -> str:
     def x(v: float) -> float:
         return round(2 + (_BAR_W - 4) * (min(max(v, bar.start), bar.end) - bar.start) / span, 1)
 
-    parts = [f'<svg width="{_BAR_W}" height="{_BAR_H}" role="img" style="vertical-align: middle;">']
+    label = pct(bar.value)
+    if bar.low is not None and bar.high is not None:
+        label += f", interval {pct(bar.low)} to {pct(bar.high)}"
+    if bar.reference is not None:
+        label += f"; overall {pct(bar.reference)}"
+    parts = [
+        f'<svg width="{_BAR_W}" height="{_BAR_H}" role="img" aria-label="{html.escape(label)}" '
+        'style="vertical-align: middle;">'
+    ]
     if bar.reference is not None:
         r = x(bar.reference)
         parts.append(
