@@ -222,7 +222,7 @@ def report_sheet(report: Report) -> Sheet:
             pct(low),
             pct(high),
         ],
-        ["Average deal size (won)", money(report.average_deal_size), currency, count(cycle.n), *no],
+        ["Average deal size (won)", money(report.average_deal_size), currency, MISSING, *no],
         ["Sales cycle (won), median", days(cycle.median), "days", count(cycle.n), *no],
         ["Sales cycle (won), mean", days(cycle.mean), "days", count(cycle.n), *no],
         ["Sales velocity", money(velocity.value), f"{currency} per day".strip(), MISSING, *no],
