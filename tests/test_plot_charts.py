@@ -295,3 +295,25 @@ def test_bands_follow_survival_interval(
     for s in (0.75, 0.5, 0.25):
         assert round(s - 0.1, 6) in ys
         assert round(s + 0.1, 6) in ys
+
+
+def test_cli_png_draws_the_same_funnel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """salesflow demo --png draws plot.funnel of the report, titled with its cut-off."""
+    from salesflow._cli import main
+
+    drawn: list[Any] = []
+    original = plot.funnel
+
+    def spy(data: Any, **options: Any) -> Any:
+        ax = original(data, **options)
+        drawn.append((data, ax.get_title(loc="left")))
+        return ax
+
+    monkeypatch.setattr(plot, "funnel", spy)
+    target = tmp_path / "funnel.png"
+    assert main(["demo", "--deals", "60", "--png", str(target)]) == 0
+    assert target.read_bytes()[:8] == PNG_MAGIC
+    ((data, heading),) = drawn
+    assert isinstance(data, sf.Report)
+    assert data.as_of is not None
+    assert heading == f"Pipeline funnel, as of {data.as_of.date().isoformat()}"
