@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ def maven_deals() -> sf.io.LoadResult:
     """The 8,800 opportunities of ``sales_pipeline.csv`` (see docs/how-to/analyse-a-crm-export.md)."""
     if not MAVEN.is_dir():
         pytest.skip("../shared/data (Maven CRM dataset) is not beside this clone")
+    return _load()
+
+
+@functools.cache
+def _load() -> sf.io.LoadResult:
+    # Loaded once per test session: the result is immutable, and loading takes a second or two.
     pipeline = sf.Pipeline.linear("Maven", ["Prospecting", "Engaging"], won="Won", lost="Lost")
     return read_deals_csv(
         MAVEN / "sales_pipeline.csv",
