@@ -22,6 +22,7 @@ from ._style import (
     new_axes,
     plain,
     pyplot,
+    thousands,
     titled,
 )
 
@@ -353,5 +354,6 @@ def cycle(
     axes.set_xlabel("days", fontsize=LABEL_SIZE, color=INK)
     axes.set_ylabel("open deals" if current else "deals", fontsize=LABEL_SIZE, color=INK)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    thousands(axes.yaxis)
     plain(axes, grid="y")
     return axes

@@ -22,6 +22,7 @@ from ._style import (
     new_axes,
     pct,
     plain,
+    thousands,
     titled,
 )
 
@@ -173,6 +174,7 @@ def funnel(
     axes.set_xlim(0, top * 1.45)
     axes.set_xlabel("deals that reached the step or a later one", fontsize=LABEL_SIZE, color=INK)
     plain(axes)
+    thousands(axes.xaxis)
     axes.tick_params(axis="y", length=0)
     what = "Pipeline funnel" if result.mode == "reached" else "Pipeline funnel (direct steps)"
     titled(axes, what, as_of, title)

@@ -24,6 +24,7 @@ from ._style import (
     pct,
     plain,
     pyplot,
+    thousands,
     titled,
 )
 
@@ -233,6 +234,7 @@ def _draw_trend(
     ]
     if metric in ("created", "won", "value_won"):
         axes.bar(xs, [y or 0.0 for y in ys], color=BLUE, width=0.7)
+        thousands(axes.yaxis)
         if metric == "value_won":
             from matplotlib.ticker import FuncFormatter
 

@@ -68,6 +68,13 @@ def plain(ax: Axes, *, grid: str | None = "x") -> None:
         ax.set_axisbelow(True)
 
 
+def thousands(axis: Any) -> None:
+    """Tick labels of counts with thousands separators (``8,000``)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
 def titled(ax: Axes, what: str, as_of: datetime | None, title: str | None) -> None:
     """Title the chart with what it shows and as of when (or the caller's own *title*)."""
     if title is None:
