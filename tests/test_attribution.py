@@ -385,7 +385,7 @@ class TestAttribution:
         assert list(result) == ["c4", "c3", "c2", "c1", "c0"]
         assert result.half_life == timedelta(days=7)
         assert "time_decay" in repr(result)
-        assert "<table>" in result._repr_html_()
+        assert "<table" in result._repr_html_()
         data = json.loads(json.dumps(result.to_dict()))
         assert data["credits"]["c0"] == {"amount": "175.19", "currency": "USD"}
         assert data["half_life_days"] == 7.0

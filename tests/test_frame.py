@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -491,18 +492,23 @@ class TestRateFrame:
         assert row["ci_low"] == pytest.approx(0.192413, abs=1e-6)
         assert row["ci_high"] == pytest.approx(0.318035, abs=1e-6)
         assert row["method"] == "wilson"
-        assert str(df["numerator"].dtype) == "int64"
+        assert str(df["numerator"].dtype) == "Int64"
+        assert str(df["value"].dtype) == "Float64"
+        assert str(df["method"].dtype) == "string"
 
     def test_undefined(self) -> None:
-        """A rate over nothing has NaN value and bounds, not 0."""
+        """A rate over nothing has a missing (pd.NA) value and bounds, not 0."""
         row = m.Rate.of(0, 0).to_frame().iloc[0]
-        assert math.isnan(row["value"])
-        assert math.isnan(row["ci_low"])
+        assert row["value"] is pd.NA
+        assert row["ci_low"] is pd.NA
 
     def test_amounts(self) -> None:
-        """An amount-based rate keeps Decimal counts and has no interval."""
-        df = m.Rate.of(Decimal("10.5"), Decimal("21")).to_frame()
-        assert df["numerator"].tolist() == [Decimal("10.5")]
+        """An amount-based rate has float counts, Decimal ones with exact=True, and no interval."""
+        rate = m.Rate.of(Decimal("10.5"), Decimal("21"))
+        assert rate.to_frame(exact=True)["numerator"].tolist() == [Decimal("10.5")]
+        df = rate.to_frame()
+        assert df["numerator"].tolist() == [10.5]
+        assert str(df["numerator"].dtype) == "Float64"
         assert df["value"].tolist() == [0.5]
         assert df["method"].isna().all()
 
@@ -523,7 +529,7 @@ class TestFunnelFrame:
         """Step conversion is advanced / entered (NaN for won), cumulative is reached / total."""
         df = m.funnel(small).to_frame()
         assert df["conversion"].tolist()[:3] == pytest.approx([2 / 3, 1 / 2, 1.0])
-        assert math.isnan(df["conversion"].tolist()[3])
+        assert df["conversion"].tolist()[3] is pd.NA
         assert df["cumulative"].tolist() == pytest.approx([1.0, 2 / 3, 1 / 3, 1 / 3])
         assert (df["conversion_ci_low"] <= df["conversion"]).iloc[:3].all()
         assert (df["cumulative_ci_high"] >= df["cumulative"]).all()
@@ -564,10 +570,12 @@ class TestBreakdownFrame:
         assert len(df) == 3 * 4  # three current stages, four steps each
 
     def test_money_results(self, small: list[sf.Deal]) -> None:
-        """A breakdown of amounts has a float value, the exact amount and the currency."""
-        df = m.average_deal_size(small, status="closed", by="owner").to_frame()
+        """A breakdown of amounts has a float value and amount (exact with exact=True), and the currency."""
+        sizes = m.average_deal_size(small, status="closed", by="owner")
+        df = sizes.to_frame()
         assert list(df.columns) == ["owner", "value", "amount", "currency"]
-        assert df["amount"].tolist() == [Decimal(100), Decimal(50)]
+        assert df["amount"].tolist() == [100.0, 50.0]
+        assert sizes.to_frame(exact=True)["amount"].tolist() == [Decimal(100), Decimal(50)]
         assert df["value"].tolist() == [100.0, 50.0]
 
     def test_time_in_stage(self, small: list[sf.Deal]) -> None:
@@ -599,7 +607,7 @@ class TestSummaryFrames:
         """An empty summary has n 0 and NaN durations."""
         row = m.DurationSummary.from_durations([]).to_frame().iloc[0]
         assert row["n"] == 0
-        assert math.isnan(row["median_days"])
+        assert row["median_days"] is pd.NA
 
     def test_counts(self) -> None:
         """A count summary is one row: n, total, mean, median, p90."""
@@ -653,10 +661,12 @@ class TestOtherFrames:
             .log(sf.Touchpoint(utc_day(2), "email"))
             .win(at=utc_day(3))
         )
-        df = m.attribution([deal], model="linear").to_frame()
+        result = m.attribution([deal], model="linear")
+        df = result.to_frame()
         assert list(df.columns) == ["model", "channel", "credit", "currency", "share"]
         assert sorted(df["channel"]) == ["email", "web"]
-        assert df["credit"].tolist() == [Decimal("50.00")] * 2
+        assert df["credit"].tolist() == [50.0] * 2
+        assert result.to_frame(exact=True)["credit"].tolist() == [Decimal("50.00")] * 2
         assert df["share"].tolist() == [0.5, 0.5]
 
     def test_velocity(self, small: list[sf.Deal]) -> None:
@@ -674,7 +684,7 @@ class TestOtherFrames:
         rows = df.set_index("metric")
         assert rows.loc["open_deals", "value"] == 1.0
         assert (rows.loc["win_rate", "numerator"], rows.loc["win_rate", "denominator"]) == (1, 2)
-        assert rows.loc["average_deal_size", "amount"] == Decimal(100)
+        assert rows.loc["average_deal_size", "amount"] == 100.0
         assert rows.loc["sales_cycle_mean", "value"] == 4.0
 
     def test_report(self, small: list[sf.Deal]) -> None:
@@ -697,16 +707,18 @@ class TestOtherFrames:
         rows = df[df["stage"].isna()].set_index("metric")
         assert rows.loc["deals", "value"] == 3.0
         assert rows.loc["win_rate", "value"] == 0.5
-        assert rows.loc["average_deal_size", "amount"] == Decimal(100)
+        assert rows.loc["average_deal_size", "amount"] == 100.0
         assert rows.loc["average_deal_size", "currency"] == "USD"
-        assert rows.loc["pipeline_value", "amount"] == Decimal(30)
+        assert rows.loc["pipeline_value", "amount"] == 30.0
+        exact = sf.report(small).to_frame(exact=True).set_index("metric")
+        assert exact.loc["pipeline_value", "amount"] == Decimal(30)
         steps = df[df["metric"] == "stage_conversion"]
         assert steps["stage"].tolist() == ["Lead", "Demo", "Proposal"]
         assert steps["numerator"].tolist() == [2, 1, 1]
         assert steps["denominator"].tolist() == [3, 2, 1]
         medians = df[df["metric"] == "time_in_stage_median"]
         assert medians["stage"].tolist() == ["Lead", "Demo", "Proposal"]
-        assert str(df["value"].dtype) == "float64"
+        assert str(df["value"].dtype) == "Float64"
 
 
 # ------------------------------------------------------------ notebook HTML
@@ -794,11 +806,19 @@ class TestReprHtml:
         assert checker.tags.count("tr") == 1 + 2
 
     def test_rate_and_duration(self, evil: list[sf.Deal]) -> None:
-        """A rate and a duration summary render as one well-formed span of their text."""
-        rate = m.win_rate(evil)
-        assert "".join(parse(rate._repr_html_()).text) == rate.format()
-        cycle = m.sales_cycle(evil)
-        assert "".join(parse(cycle._repr_html_()).text) == cycle.format()
+        """A rate and a duration summary render a header and one row of numbers in cells."""
+        rate = m.win_rate(evil)  # 1 won of 2 closed: Wilson 95% is 9.5%-90.5%
+        fragment = rate._repr_html_()
+        self.assert_safe(fragment)
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", fragment)
+        assert cells == ["50.0%", "1", "2", "9.5%", "90.5%"]
+        assert "Wilson" in fragment
+        cycle = m.sales_cycle(evil)  # one won deal, 2 days from creation to win
+        fragment = cycle._repr_html_()
+        self.assert_safe(fragment)
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", fragment)
+        assert cells[:3] == ["all", "1", "0"]  # the lost deal is neither a won cycle nor open
+        assert cells[3] == "2.0"
 
     def test_attribution(self, evil: list[sf.Deal], utc_day: Day) -> None:
         """An attribution renders with channel names escaped."""

@@ -68,26 +68,32 @@ class TestFunnel:
         assert names[0] == "Prospecting"
         assert names[-1] == "Closed won"
 
-    def test_bars_are_centred_and_sized_by_reach(self, sales: sf.Pipeline, utc_day: Day) -> None:
-        """Bar widths are the deals that reached each step; every bar has the same centre."""
+    def test_bars_start_at_zero_and_are_sized_by_reach(
+        self, sales: sf.Pipeline, utc_day: Day
+    ) -> None:
+        """Bar lengths are the deals that reached each step; every bar starts at zero."""
         won = sales.open_deal("a", at=utc_day(1)).advance(at=utc_day(2)).win(at=utc_day(3))
         lost = sales.open_deal("b", at=utc_day(1)).advance(at=utc_day(2)).lose(at=utc_day(3))
         ax = plot.funnel([won, lost, sales.open_deal("c", at=utc_day(1))])
         widths = [bar.get_width() for bar in ax.patches]
         assert widths == [3, 2, 1, 1]  # the deal won from Demo counts as past Proposal
-        centres = {bar.get_x() + bar.get_width() / 2 for bar in ax.patches}
-        assert centres == {1.5}
+        assert {bar.get_x() for bar in ax.patches} == {0.0}
 
     def test_labels(self, sales: sf.Pipeline, utc_day: Day) -> None:
-        """Bars carry the count and cumulative share; arrows carry the step conversion."""
+        """Bars carry the count and share of all; arrows the ratio of the bars, with its interval."""
         won = sales.open_deal("a", at=utc_day(1)).advance(at=utc_day(2)).win(at=utc_day(3))
         lost = sales.open_deal("b", at=utc_day(1)).advance(at=utc_day(2)).lose(at=utc_day(3))
         labels = texts(plot.funnel([won, lost, sales.open_deal("c", at=utc_day(1))]))
-        assert "3  ·  100% of all" in labels
-        assert "2  ·  67% of all" in labels
-        assert "↓ 67% advanced" in labels  # Lead: 2 of 3 advanced
-        assert "↓ 50% advanced" in labels  # Demo: 1 of 2 advanced
-        assert "↓ n/a (none entered)" in labels  # Proposal: skipped by the win
+        assert "3 deals · 100%" in labels
+        assert "2 deals · 67%" in labels
+        assert "1 deal · 33%" in labels
+        # Wilson 95% for 2/3 is 20.8%-93.9% and for 1/2 9.5%-90.5% (REFERENCE.md's formula).
+        assert "↓ 67% went on  (21%–94%)" in labels  # Lead: 2 of the 3 reached Demo or later
+        assert "↓ 50% went on  (9%–91%)" in labels  # Demo: 1 of 2 reached Proposal or later
+        assert "↓ 100% went on  (21%–100%)" in labels  # Proposal: the win from Demo is past it
+        # Proposal was skipped by the win: its own step conversion is unknown, not 0%.
+        (note,) = [t for t in labels if t.startswith("Bars and arrows")]
+        assert "1 of the 1 that reached Proposal or later were never recorded in it" in note
 
     def test_accepts_a_funnel_and_a_report(self, deals: list[sf.Deal]) -> None:
         """A Funnel or a Report draws the same bars as the deals."""
@@ -113,7 +119,7 @@ class TestFunnel:
     def test_direct_mode_from_deals(self, deals: list[sf.Deal]) -> None:
         """mode= computes the funnel in that mode, named in the title."""
         ax = plot.funnel(deals, mode="direct")
-        assert "direct" in ax.get_title()
+        assert "direct" in ax.get_title(loc="left")
 
     def test_leaves_global_state_alone(self, deals: list[sf.Deal]) -> None:
         """Drawing changes neither the backend nor any rcParam."""

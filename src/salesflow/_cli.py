@@ -33,8 +33,11 @@ def _write_png(result: Report, target: Path) -> None:
     from . import plot
 
     # A bare Figure, not pyplot: no global state, nothing to close.
-    figure = require("matplotlib.figure", "salesflow[plot]", "--png").Figure(figsize=(8, 5))
-    plot.funnel(result.funnel, ax=figure.subplots())
+    figure = require("matplotlib.figure", "salesflow[plot]", "--png").Figure(
+        figsize=(10, 5.625), layout="constrained"
+    )
+    # The report, not only its funnel: the chart's title names the cut-off.
+    plot.funnel(result, ax=figure.subplots())
     figure.savefig(target, dpi=120, bbox_inches="tight")
 
 

@@ -20,6 +20,19 @@ analyst can re-aggregate. Dtypes are fixed whatever the data:
 * text is the string dtype pandas gives text (``str`` in pandas 3, ``object``
   in pandas 2), missing text is ``NaN``;
 * timestamps are ``datetime64[us, UTC]``, missing ones ``NaT``.
+
+Metric results (``Rate``, ``Funnel``, ``Report`` … ``to_frame()``) follow one
+convention of their own, so that a result frame never mixes ``None``,
+``NaN`` and ``<NA>``: every column has a nullable pandas dtype and every
+undefined value is ``pd.NA`` (``isna()`` is true, and it prints ``<NA>``):
+
+* counts are ``Int64``; rates, bounds, days and amounts are ``Float64``;
+* text is the ``string`` dtype;
+* amounts are floats by default, to read and plot; ``exact=True`` gives the
+  exact :class:`~decimal.Decimal` objects (``object`` dtype, ``pd.NA`` where
+  there is none), to sum to the cent.
+
+The ``result_*`` helpers below build those columns.
 """
 
 from __future__ import annotations
@@ -52,6 +65,11 @@ __all__ = [
     "metric_frame",
     "money_row",
     "number_series",
+    "result_amounts",
+    "result_floats",
+    "result_ints",
+    "result_numbers",
+    "result_texts",
     "text_series",
     "time_series",
     "value_frame",
@@ -123,6 +141,41 @@ def decimal_series(pd: ModuleType, values: Sequence[Decimal | None], mode: str) 
     raise ValueError(msg)
 
 
+def result_floats(pd: ModuleType, values: Sequence[float | None]) -> Series:
+    """A result's floats as ``Float64`` (``None`` and NaN -> ``pd.NA``)."""
+    clean = [None if v is None or v != v else float(v) for v in values]
+    series: Series = pd.Series(pd.array(clean, dtype="Float64"))
+    return series
+
+
+def result_ints(pd: ModuleType, values: Sequence[int | None]) -> Series:
+    """A result's counts as ``Int64`` (``None`` -> ``pd.NA``)."""
+    series: Series = pd.Series(pd.array(list(values), dtype="Int64"))
+    return series
+
+
+def result_texts(pd: ModuleType, values: Sequence[object]) -> Series:
+    """A result's text as the ``string`` dtype (``None`` -> ``pd.NA``)."""
+    clean = [None if v is None else str(v) for v in values]
+    series: Series = pd.Series(pd.array(clean, dtype="string"))
+    return series
+
+
+def result_amounts(pd: ModuleType, values: Sequence[Decimal | None], exact: bool) -> Series:
+    """Amounts: ``Float64`` by default, exact ``Decimal`` objects with *exact* (``pd.NA`` if none)."""
+    if not exact:
+        return result_floats(pd, [None if v is None else float(v) for v in values])
+    series: Series = pd.Series([pd.NA if v is None else v for v in values], dtype=object)
+    return series
+
+
+def result_numbers(pd: ModuleType, values: Sequence[int | Decimal], exact: bool) -> Series:
+    """Counts as ``Int64``; amounts (any ``Decimal``) as :func:`result_amounts` gives them."""
+    if all(isinstance(v, int) for v in values):
+        return result_ints(pd, [int(v) for v in values])
+    return result_amounts(pd, [Decimal(v) for v in values], exact)
+
+
 def _places(amount: Decimal) -> int:
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # Money amounts are finite.
@@ -178,7 +231,9 @@ def iter_amounts(values: Iterable[Money | None]) -> tuple[list[Decimal | None], 
 # frame, so every metric table has the same columns and dtypes.
 
 
-def metric_frame(pd: ModuleType, rows: Sequence[Mapping[str, Any]]) -> DataFrame:
+def metric_frame(
+    pd: ModuleType, rows: Sequence[Mapping[str, Any]], *, exact: bool = False
+) -> DataFrame:
     """A long metric table: metric, stage, value, unit, amount, currency, counts, interval."""
 
     def col(name: str) -> list[Any]:
@@ -187,18 +242,18 @@ def metric_frame(pd: ModuleType, rows: Sequence[Mapping[str, Any]]) -> DataFrame
     return build(
         pd,
         {
-            "metric": text_series(pd, col("metric")),
-            "stage": text_series(pd, col("stage")),
-            "value": float_series(pd, col("value")),
-            "unit": text_series(pd, col("unit")),
-            "amount": decimal_series(pd, col("amount"), "object"),
-            "currency": text_series(pd, col("currency")),
-            "n": pd.Series(col("n"), dtype="Int64"),
-            "censored": pd.Series(col("censored"), dtype="Int64"),
-            "numerator": pd.Series(col("numerator"), dtype="Int64"),
-            "denominator": pd.Series(col("denominator"), dtype="Int64"),
-            "ci_low": float_series(pd, col("ci_low")),
-            "ci_high": float_series(pd, col("ci_high")),
+            "metric": result_texts(pd, col("metric")),
+            "stage": result_texts(pd, col("stage")),
+            "value": result_floats(pd, col("value")),
+            "unit": result_texts(pd, col("unit")),
+            "amount": result_amounts(pd, col("amount"), exact),
+            "currency": result_texts(pd, col("currency")),
+            "n": result_ints(pd, col("n")),
+            "censored": result_ints(pd, col("censored")),
+            "numerator": result_ints(pd, col("numerator")),
+            "denominator": result_ints(pd, col("denominator")),
+            "ci_low": result_floats(pd, col("ci_low")),
+            "ci_high": result_floats(pd, col("ci_high")),
         },
     )
 
@@ -216,16 +271,18 @@ def money_row(metric: str, money: Money | None, unit: str = "money") -> dict[str
     }
 
 
-def value_frame(pd: ModuleType, value: Money | float | Decimal | None) -> DataFrame:
+def value_frame(
+    pd: ModuleType, value: Money | float | Decimal | None, *, exact: bool = False
+) -> DataFrame:
     """One row of a plain value: an amount (value, amount, currency) or a number (value)."""
     if value is None or isinstance(value, Money):
         row = money_row("", value)
         return build(
             pd,
             {
-                "value": float_series(pd, [row.get("value")]),
-                "amount": decimal_series(pd, [row.get("amount")], "object"),
-                "currency": text_series(pd, [row.get("currency")]),
+                "value": result_floats(pd, [row.get("value")]),
+                "amount": result_amounts(pd, [row.get("amount")], exact),
+                "currency": result_texts(pd, [row.get("currency")]),
             },
         )
-    return build(pd, {"value": float_series(pd, [float(value)])})
+    return build(pd, {"value": result_floats(pd, [float(value)])})

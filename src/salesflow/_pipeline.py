@@ -484,6 +484,16 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, [{', '.join(repr(s.key) for s in self.stages)}])"
 
+    def __str__(self) -> str:
+        from ._render import pipeline_sheet
+
+        return pipeline_sheet(self).text()
+
+    def _repr_html_(self) -> str:
+        from ._render import pipeline_sheet
+
+        return pipeline_sheet(self).html()
+
     def to_dict(self, *, plain_guards: Literal["error", "omit"] = "error") -> dict[str, Any]:
         """A JSON-safe dict of the definition, with a schema version.
 

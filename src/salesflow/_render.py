@@ -6,6 +6,9 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from ._table_render import MISSING, Col, Sheet, Table, number, pct
+from ._time import DAY
+
 if TYPE_CHECKING:
     from ._deal import Deal
     from ._pipeline import Pipeline
@@ -73,16 +76,95 @@ def to_markdown(pipeline: Pipeline) -> str:
     return f"**{_cell(pipeline.name)}**: {', '.join(rules)}.\n\n" + "\n".join(rows) + "\n"
 
 
-def deal_html(deal: Deal) -> str:
-    esc = html.escape
-    head = (
-        f"<p><b>Deal {esc(deal.id)}</b> in <i>{esc(deal.stage.name)}</i> "
-        f"({esc(deal.pipeline.name)}){'' if deal.value is None else ', ' + esc(str(deal.value))}</p>"
+def _guard_text(guard: object) -> str:
+    channel = getattr(guard, "channel", None)
+    if channel is not None:
+        return f"needs a {channel} touchpoint"
+    if type(guard).__name__ == "RequireValue":
+        return "needs a value"
+    return type(guard).__name__
+
+
+def pipeline_sheet(pipeline: Pipeline) -> Sheet:
+    """The stages as a table (key, name, outcome, probability, rotting, guards) and the rules."""
+    per_stage: dict[str, list[str]] = {}
+    anywhere = 0
+    for guard in pipeline.guards:
+        stage = getattr(guard, "stage", None)
+        if isinstance(stage, str):
+            per_stage.setdefault(pipeline.stage(stage).key, []).append(_guard_text(guard))
+        else:
+            anywhere += 1
+    rows = []
+    for i, stage in enumerate(pipeline.stages, 1):
+        rows.append(
+            [
+                str(i),
+                stage.key,
+                stage.name,
+                stage.outcome.value,
+                pct(stage.probability, 0) if stage.probability is not None else MISSING,
+                MISSING if stage.rotting_after is None else number(stage.rotting_after / DAY, 0),
+                "; ".join(per_stage.get(stage.key, [])),
+            ]
+        )
+    columns = [
+        Col("#"),
+        Col("key", numeric=False),
+        Col("name", numeric=False),
+        Col("outcome", numeric=False),
+        Col("probability"),
+        Col("rotting after (days)"),
+        Col("guards", numeric=False),
+    ]
+    facts = [
+        ("skips", "allowed" if pipeline.allow_skip else "refused"),
+        ("backward moves", "allowed" if pipeline.allow_backward else "refused"),
+        ("reopening", "allowed" if pipeline.allow_reopen else "refused"),
+    ]
+    notes = [f"{anywhere:,} guard function(s) are asked before every move."] if anywhere else []
+    # Pages that load Mermaid (mkdocs-material, GitHub) draw the <pre class="mermaid">;
+    # elsewhere the folded source is there to copy.
+    diagram = (
+        '<details><summary>Mermaid diagram</summary><pre class="mermaid">'
+        f"{html.escape(to_mermaid(pipeline))}</pre></details>"
     )
-    rows = "".join(
-        f"<tr><td>{esc(c.at.isoformat())}</td><td>{esc(deal.pipeline.stage(c.stage).name)}</td>"
-        f"<td>{esc(c.actor or '')}</td><td>{esc(c.reason or '')}</td></tr>"
+    return Sheet(
+        f"Pipeline {pipeline.name}: {len(pipeline.stages)} stages",
+        facts,
+        [Table(columns, rows)],
+        notes,
+        diagram,
+    )
+
+
+def deal_sheet(deal: Deal) -> Sheet:
+    """A deal: its facts, then its history (at, stage, actor, reason)."""
+    facts = [
+        ("stage", deal.stage.name),
+        ("pipeline", deal.pipeline.name),
+        ("value", "none" if deal.value is None else str(deal.value)),
+    ]
+    if deal.owner is not None:
+        facts.append(("owner", deal.owner))
+    columns = [
+        Col("at", numeric=False),
+        Col("stage", numeric=False),
+        Col("actor", numeric=False),
+        Col("reason", numeric=False),
+    ]
+    rows = [
+        [
+            c.at.isoformat(),
+            deal.pipeline.stage(c.stage).name,
+            c.actor or "",
+            c.reason or "",
+        ]
         for c in deal.history
-    )
-    table = f"<table><tr><th>at</th><th>stage</th><th>actor</th><th>reason</th></tr>{rows}</table>"
-    return head + table
+    ]
+    return Sheet(f"Deal {deal.id}", facts, [Table(columns, rows)])
+
+
+def deal_html(deal: Deal) -> str:
+    """The notebook view of a deal."""
+    return deal_sheet(deal).html()

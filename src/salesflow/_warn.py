@@ -11,13 +11,16 @@ on Python 3.12+ (the package supports 3.11).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 from .exceptions import SalesflowWarning
 
-__all__ = ["warn"]
+__all__ = ["collecting", "warn"]
 
 #: The package directory with a trailing separator, so ``salesflow_extra/`` is outside.
 #: Taken from ``__file__`` as it is, since code objects carry the same spelling.
@@ -54,6 +57,29 @@ def warn(message: str, category: type[Warning] = SalesflowWarning) -> None:
         message: One sentence: what is doubtful and what to do.
         category: The warning class; :class:`~salesflow.SalesflowWarning` by default.
     """
+    sink = _SINK.get()
+    if sink is not None:
+        sink.append(message)
     # warnings.warn counts from its caller (this frame) as level 1; stacklevel()
     # counts from its caller (this frame too) the same way.
     warnings.warn(message, category, stacklevel=stacklevel())
+
+
+#: Where :func:`collecting` gathers the messages warned meanwhile (``None``: nowhere).
+_SINK: ContextVar[list[str] | None] = ContextVar("salesflow_warnings", default=None)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[str]]:
+    """Gather the messages of every :func:`warn` in the block, which still warns.
+
+    Unlike ``warnings.catch_warnings`` this changes no filter, so the default
+    filter's once-per-line memory survives, and it is safe across threads
+    and tasks (a context variable).
+    """
+    sink: list[str] = []
+    token = _SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _SINK.reset(token)

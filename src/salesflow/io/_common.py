@@ -21,6 +21,7 @@ import attrs
 from .._checks import EARLIEST, EDGE_YEARS, LATEST, exists, in_range
 from .._deal import Deal
 from .._money import MAX_MAGNITUDE, Money, trusted_money
+from .._table_render import Col, Sheet, Table, count
 from .._warn import warn
 from ..exceptions import EmptySourceWarning, LoadError, MoneyError, UnknownZoneError
 
@@ -32,6 +33,7 @@ Errors = Literal["raise", "collect"]
 
 
 T = TypeVar("T")
+_SHOWN_REJECTS = 10
 
 
 class _Tally(Sequence[T]):
@@ -89,6 +91,46 @@ class _Tally(Sequence[T]):
                 f"no {self._NOUN} were loaded; check the file and any filter that made it.",
                 EmptySourceWarning,
             )
+
+    def _sheet(self) -> Sheet:
+        facts = [
+            ("source", self.source),
+            ("rows read", count(self.rows_read)),
+            (f"{self._NOUN} built", count(self.built)),
+            ("rows rejected", count(self.rows_rejected)),
+        ]
+        tables = []
+        if self.rejects:
+            # The first problems are enough to see what is wrong with a file.
+            shown = self.rejects[:_SHOWN_REJECTS]
+            caption = f"Problems ({len(shown):,} of {len(self.rejects):,} shown)"
+            tables.append(
+                Table(
+                    [
+                        Col("line"),
+                        Col("column", numeric=False),
+                        Col("value", numeric=False),
+                        Col("reason", numeric=False),
+                    ],
+                    [
+                        [
+                            "" if e.line is None else count(e.line),
+                            e.column or "",
+                            "" if e.value is None else str(e.value)[:40],
+                            e.reason,
+                        ]
+                        for e in shown
+                    ],
+                    caption,
+                )
+            )
+        return Sheet(f"Loaded {self.built:,} {self._NOUN}", facts, tables)
+
+    def __str__(self) -> str:
+        return self._sheet().text()
+
+    def _repr_html_(self) -> str:
+        return self._sheet().html()
 
 
 @attrs.frozen(repr=False)

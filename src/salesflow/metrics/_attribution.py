@@ -21,7 +21,6 @@ gives each touch of the journey a share; the shares of one journey sum to 1.
 
 from __future__ import annotations
 
-import html
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,7 +35,7 @@ import attrs
 
 from .._checks import aware
 from .._deal import Deal
-from .._frames import build, decimal_series, float_series, text_series
+from .._frames import build, result_amounts, result_floats, result_texts
 from .._money import Money
 from .._optional import pandas
 from .._time import DAY, MICROSECOND
@@ -333,19 +332,30 @@ class Attribution(Mapping[str, Money]):
         )
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = "".join(
-            f"<tr><td>{esc(k)}</td><td style='text-align:right'>{esc(str(v))}</td></tr>"
-            for k, v in self.credits.items()
-        )
-        return (
-            f"<table><caption>{esc(self.model)} attribution by {esc(self.key)}, "
-            f"{self.conversions} conversions</caption>"
-            f"<tr><th>{esc(self.key)}</th><th>credited</th></tr>{rows}</table>"
-        )
+        from .._table_render import Col, Sheet, Table, count, money, pct
 
-    def to_frame(self) -> pd.DataFrame:
-        """A pandas DataFrame, one row per key: credit (exact Decimal), currency, share."""
+        total = None if self.total is None else self.total.amount
+        currency = "" if self.total is None else f" ({self.total.currency})"
+        rows = [
+            [k, money(v), pct(None if not total else float(v.amount / total))]
+            for k, v in self.credits.items()
+        ]
+        facts = [("model", self.model), ("conversions", count(self.conversions))]
+        if self.half_life is not None:
+            facts.append(("half-life (days)", f"{self.half_life / DAY:g}"))
+        notes = (
+            [f"{self.unvalued:,} won deal(s) without a value are credited nowhere."]
+            if self.unvalued
+            else []
+        )
+        columns = [Col(self.key, numeric=False), Col(f"credit{currency}"), Col("share")]
+        return Sheet(f"Attribution by {self.key}", facts, [Table(columns, rows)], notes).html()
+
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A pandas DataFrame, one row per key: credit, currency, share.
+
+        The credit is a float, or the exact ``Decimal`` with *exact*.
+        """
         pd = pandas("Attribution.to_frame()")
         items = list(self.credits.items())
         total = None if self.total is None else self.total.amount
@@ -354,11 +364,11 @@ class Attribution(Mapping[str, Money]):
         return build(
             pd,
             {
-                "model": text_series(pd, [self.model] * len(items)),
-                key: text_series(pd, [k for k, _ in items]),
-                "credit": decimal_series(pd, [m.amount for _, m in items], "object"),
-                "currency": text_series(pd, [m.currency for _, m in items]),
-                "share": float_series(pd, share),
+                "model": result_texts(pd, [self.model] * len(items)),
+                key: result_texts(pd, [k for k, _ in items]),
+                "credit": result_amounts(pd, [m.amount for _, m in items], exact),
+                "currency": result_texts(pd, [m.currency for _, m in items]),
+                "share": result_floats(pd, share),
             },
         )
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import html
+import inspect
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
 
 import attrs
 
 from .._checks import aware
 from .._deal import Deal
-from .._frames import build, concat, text_series, value_frame
+from .._frames import build, concat, result_texts, value_frame
 from .._lead import Lead
 from .._money import Money
 from .._optional import pandas
@@ -29,6 +38,8 @@ __all__ = ["Breakdown", "By", "Window"]
 
 R = TypeVar("R")
 Window = tuple[datetime, datetime]
+#: How a :class:`Breakdown` orders its groups for display.
+Order = Literal["n", "value", "key"]
 
 
 _NOTHING = object()
@@ -193,6 +204,12 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         missing: How many deals lack an attribute named in ``by=`` and are grouped
             under ``None`` for it (0 for built-in fields and functions).
         fields: The name of each grouping field, in order.
+        order: How the groups are ranked when shown (``"n"``, ``"value"`` or
+            ``"key"``; see :meth:`sort`). Printing or displaying a breakdown
+            in a notebook shows a ranked table with an interval bar per rate.
+        complete: Every group, when :meth:`head` or :meth:`top` kept only
+            some (``None`` otherwise), so that the overall rate and the group
+            count shown are those of the whole breakdown.
     """
 
     metric: str
@@ -202,6 +219,8 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
     fields: tuple[str, ...] = attrs.field(
         default=attrs.Factory(lambda self: (self.by,), takes_self=True)
     )
+    order: Order = attrs.field(default="n", kw_only=True)
+    complete: Mapping[Hashable, R] | None = attrs.field(default=None, kw_only=True)
 
     def __getitem__(self, key: Hashable) -> R:
         return self.results[key]
@@ -235,21 +254,65 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         missing = f"; missing={self.missing}" if self.missing else ""
         return f"Breakdown({self.metric} by {self.by}: {{{rows}}}{missing})"
 
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        rows = "".join(
-            f"<tr><td>{esc(str(k))}</td><td>{esc(str(v))}</td></tr>"
-            for k, v in self.results.items()
-        )
-        return (
-            f"<table><caption>{esc(self.metric)} by {esc(self.by)}</caption>"
-            f"<tr><th>{esc(self.by)}</th><th>{esc(self.metric)}</th></tr>{rows}</table>"
+    def ranked(self) -> list[Hashable]:
+        """The group keys in display order (see :meth:`sort`)."""
+        from ._show import order_key
+
+        return sorted(self.results, key=lambda k: order_key(self.order, k, self.results[k]))
+
+    def sort(self, by: Order = "n") -> Breakdown[R]:
+        """The same groups, shown and iterated in another order.
+
+        Args:
+            by: ``"n"`` (the default: most deals first; the denominator of a
+                rate, the spells of a duration), ``"value"`` (highest rate,
+                longest median, largest amount first) or ``"key"``.
+        """
+        if by not in ("n", "value", "key"):
+            msg = f"sort must be 'n', 'value' or 'key', got {by!r}."
+            raise ValueError(msg)
+        ordered = attrs.evolve(self, order=by)
+        return attrs.evolve(ordered, results={k: self.results[k] for k in ordered.ranked()})
+
+    def head(self, k: int = 5, *, sort: Order | None = None) -> Breakdown[R]:
+        """The first *k* groups in display order (by n unless *sort* says otherwise)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            msg = f"k must be a whole number of groups (0 or more), got {k!r}."
+            raise ValueError(msg)
+        ordered = self.sort(sort or self.order)
+        keys = list(ordered.results)[:k]
+        return attrs.evolve(
+            ordered,
+            results={key: self.results[key] for key in keys},
+            complete=self.complete if self.complete is not None else self.results,
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """A pandas DataFrame: the group key (one column per field), then each group's frame."""
+    def top(self, k: int = 5) -> Breakdown[R]:
+        """The *k* groups with the highest value (rate, median, amount)."""
+        return self.head(k, sort="value")
+
+    def _sheet(self) -> Any:
+        from ._show import breakdown_sheet
+
+        return breakdown_sheet(self, self.ranked())
+
+    def __str__(self) -> str:
+        text: str = self._sheet().text()
+        return text
+
+    def _repr_html_(self) -> str:
+        fragment: str = self._sheet().html()
+        return fragment
+
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A pandas DataFrame: the group key (one column per field), then each group's frame.
+
+        Args:
+            exact: Amounts as exact ``Decimal`` objects instead of floats
+                (for results whose ``to_frame`` has the option).
+        """
         pd = pandas("Breakdown.to_frame()")
-        parts = [(key, _frame_of(value)) for key, value in self.results.items()]
+        parts = [(key, _frame_of(value, exact)) for key, value in self.results.items()]
         columns: set[str] = set().union(*(set(frame.columns) for _, frame in parts))
         names = _key_columns(self.fields, columns)
         if not parts:
@@ -266,9 +329,9 @@ class Breakdown(Mapping[Hashable, R], Generic[R]):
         out = concat(pd, framed)
         for name in names:
             keys = list(out[name])
-            # Text keys get the text dtype; numbers, dates and mixed keys what pandas infers.
+            # Text keys get the string dtype; numbers, dates and mixed keys what pandas infers.
             text = all(isinstance(k, str) or k is None for k in keys)
-            out[name] = text_series(pd, keys) if text else pd.Series(keys)
+            out[name] = result_texts(pd, keys) if text else pd.Series(keys)
         return out
 
 
@@ -279,14 +342,17 @@ class _Framed(Protocol):
     def to_frame(self) -> pd.DataFrame: ...
 
 
-def _frame_of(value: object) -> pd.DataFrame:
+def _frame_of(value: object, exact: bool = False) -> pd.DataFrame:
     """The frame of one group's result: a metric result, stage summaries, money or a number."""
     if isinstance(value, _Framed) and not isinstance(value, Breakdown):
+        if exact and "exact" in inspect.signature(value.to_frame).parameters:
+            framed: pd.DataFrame = cast("Any", value).to_frame(exact=True)
+            return framed
         return value.to_frame()
     if isinstance(value, Mapping) and all(isinstance(v, DurationSummary) for v in value.values()):
         return summaries_frame(value)
     if value is None or isinstance(value, Money):
-        return value_frame(pandas(), value)
+        return value_frame(pandas(), value, exact=exact)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return value_frame(pandas(), value)
     msg = f"Cannot make a frame of {type(value).__name__} {value!r}."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .._deal import Deal
-from .._frames import build, float_series, int_series, text_series
+from .._frames import build, result_floats, result_ints, result_texts
 from .._optional import pandas
 from .._pipeline import Pipeline
 from .._stage import Stage
@@ -126,21 +125,15 @@ class Funnel:
         return f"<Funnel {self.pipeline.name!r}: {self.total} deals, {len(self.rows)} steps, mode={self.mode!r}>"
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        cells = "".join(
-            f"<tr><td>{esc(r.stage.name)}</td><td>{r.entered}</td><td>{r.advanced}</td><td>{r.lost}</td>"
-            f"<td>{r.still_open}</td><td>{esc('' if r.conversion is None else r.conversion.format())}</td>"
-            f"<td>{esc(r.cumulative.format())}</td></tr>"
-            for r in self.rows
-        )
-        return (
-            f"<table><caption>Funnel: {esc(self.pipeline.name)} ({self.total} deals, {self.mode})</caption>"
-            "<tr><th>stage</th><th>entered</th><th>advanced</th><th>lost</th><th>still open</th>"
-            f"<th>step conversion</th><th>cumulative</th></tr>{cells}</table>"
-        )
+        from ._show import funnel_sheet
+
+        return funnel_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
-        """A pandas DataFrame, one row per step: counts, conversions and their intervals."""
+        """A pandas DataFrame, one row per step: counts, conversions and their intervals.
+
+        Counts are ``Int64``, rates ``Float64``; a won step's conversion is ``pd.NA``.
+        """
         pd = pandas("Funnel.to_frame()")
         rows = self.rows
         step = [bounds(r.conversion) for r in rows]
@@ -148,21 +141,21 @@ class Funnel:
         return build(
             pd,
             {
-                "stage": text_series(pd, [r.stage.key for r in rows]),
-                "stage_name": text_series(pd, [r.stage.name for r in rows]),
-                "outcome": text_series(pd, [r.stage.outcome.value for r in rows]),
-                "entered": int_series(pd, [r.entered for r in rows]),
-                "advanced": int_series(pd, [r.advanced for r in rows]),
-                "lost": int_series(pd, [r.lost for r in rows]),
-                "still_open": int_series(pd, [r.still_open for r in rows]),
-                "conversion": float_series(pd, [s[0] for s in step]),
-                "conversion_ci_low": float_series(pd, [s[1] for s in step]),
-                "conversion_ci_high": float_series(pd, [s[2] for s in step]),
-                "reached": int_series(pd, [int(r.cumulative.numerator) for r in rows]),
-                "total": int_series(pd, [self.total] * len(rows)),
-                "cumulative": float_series(pd, [c[0] for c in cumulative]),
-                "cumulative_ci_low": float_series(pd, [c[1] for c in cumulative]),
-                "cumulative_ci_high": float_series(pd, [c[2] for c in cumulative]),
+                "stage": result_texts(pd, [r.stage.key for r in rows]),
+                "stage_name": result_texts(pd, [r.stage.name for r in rows]),
+                "outcome": result_texts(pd, [r.stage.outcome.value for r in rows]),
+                "entered": result_ints(pd, [r.entered for r in rows]),
+                "advanced": result_ints(pd, [r.advanced for r in rows]),
+                "lost": result_ints(pd, [r.lost for r in rows]),
+                "still_open": result_ints(pd, [r.still_open for r in rows]),
+                "conversion": result_floats(pd, [s[0] for s in step]),
+                "conversion_ci_low": result_floats(pd, [s[1] for s in step]),
+                "conversion_ci_high": result_floats(pd, [s[2] for s in step]),
+                "reached": result_ints(pd, [int(r.cumulative.numerator) for r in rows]),
+                "total": result_ints(pd, [self.total] * len(rows)),
+                "cumulative": result_floats(pd, [c[0] for c in cumulative]),
+                "cumulative_ci_low": result_floats(pd, [c[1] for c in cumulative]),
+                "cumulative_ci_high": result_floats(pd, [c[2] for c in cumulative]),
             },
         )
 

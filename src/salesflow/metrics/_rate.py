@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._frames import build, float_series, number_series, text_series
+from .._frames import build, result_floats, result_numbers, result_texts
 from .._optional import pandas
 from ._intervals import jeffreys_interval, wilson_interval
 
@@ -139,22 +138,28 @@ class Rate:
         }
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import rate_sheet
 
-    def to_frame(self) -> pd.DataFrame:
-        """A one-row pandas DataFrame: numerator, denominator, value, ci_low, ci_high, method."""
+        return rate_sheet(self).html()
+
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A one-row pandas DataFrame: numerator, denominator, value, ci_low, ci_high, method.
+
+        Counts are ``Int64``; amount-based counts are floats, or exact
+        ``Decimal`` objects with *exact*. An undefined value is ``pd.NA``.
+        """
         pd = pandas("Rate.to_frame()")
         low, high = self.interval if self.interval is not None else (None, None)
         return build(
             pd,
             {
-                "numerator": number_series(pd, [self.numerator]),
-                "denominator": number_series(pd, [self.denominator]),
-                "value": float_series(pd, [self.value]),
-                "ci_low": float_series(pd, [low]),
-                "ci_high": float_series(pd, [high]),
-                "confidence": float_series(pd, [self.confidence]),
-                "method": text_series(pd, [self.method]),
+                "numerator": result_numbers(pd, [self.numerator], exact),
+                "denominator": result_numbers(pd, [self.denominator], exact),
+                "value": result_floats(pd, [self.value]),
+                "ci_low": result_floats(pd, [low]),
+                "ci_high": result_floats(pd, [high]),
+                "confidence": result_floats(pd, [self.confidence]),
+                "method": result_texts(pd, [self.method]),
             },
         )
 

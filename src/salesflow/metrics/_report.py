@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,11 +10,12 @@ from typing import TYPE_CHECKING, Any, overload
 import attrs
 
 from .._deal import Deal
-from .._frames import metric_frame, money_row
+from .._frames import metric_frame, money_row, result_floats, result_ints
 from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
-from .._time import EPOCH
+from .._time import DAY, EPOCH
+from .._warn import collecting
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -59,6 +59,9 @@ class Report:
         pipeline_value: Value of the deals open at the cut-off.
         weighted_pipeline: Value × stage probability of the open deals
             (``None`` when a stage has no probability).
+        warnings: The warnings raised while computing the report, as
+            sentences; they are still issued as warnings, and the notebook
+            view shows them as short notes under its heading.
     """
 
     pipeline: Pipeline
@@ -72,6 +75,7 @@ class Report:
     velocity: Velocity
     pipeline_value: Money | None
     weighted_pipeline: Money | None
+    warnings: tuple[str, ...] = attrs.field(default=(), kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of every metric."""
@@ -130,23 +134,25 @@ class Report:
         return f"<Report {self.pipeline.name!r}: {self.deals} deals, win rate {self.win_rate.format()}>"
 
     def _repr_html_(self) -> str:
-        esc = html.escape
-        heads = "".join(
-            f"<tr><th>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in self._headlines()
-        )
-        stages = "".join(
-            f"<tr><td>{esc(self.pipeline.stage(k).name)}</td><td>{esc(s.format())}</td></tr>"
-            for k, s in self.time_in_stage.items()
-        )
-        return (
-            f"<h4>salesflow report: {esc(self.pipeline.name)} ({self.deals} deals)</h4>"
-            f"{self.funnel._repr_html_()}<table><caption>Time in stage (Kaplan-Meier)</caption>{stages}</table>"
-            f"<table>{heads}</table>"
-        )
+        from ._show import report_sheet
 
-    def to_frame(self) -> pd.DataFrame:
-        """A long pandas DataFrame, one row per metric and stage: value, counts, interval."""
+        return report_sheet(self).html()
+
+    def to_frame(self, *, exact: bool = False, wide: bool = False) -> pd.DataFrame:
+        """The report as a pandas DataFrame; an undefined value is ``pd.NA``.
+
+        Args:
+            exact: Amounts as exact ``Decimal`` objects instead of floats.
+            wide: One row per funnel step (the shape to paste into a
+                spreadsheet): the funnel's columns, then the time in stage
+                (``time_in_stage_n``, ``…_open``, ``…_median_days``,
+                ``…_mean_days``; ``pd.NA`` for won steps). Default: the long
+                table, one row per metric and stage (metric, stage, value,
+                unit, amount, currency, counts, interval).
+        """
         pd = pandas("Report.to_frame()")
+        if wide:
+            return self._wide(pd)
         rows: list[dict[str, Any]] = [
             {"metric": "deals", "value": self.deals, "unit": "deals", "n": self.deals},
             *velocity_rows(self.velocity),
@@ -160,7 +166,26 @@ class Report:
             rows.append(rate_row("cumulative_conversion", row.cumulative, key))
         for key, summary in self.time_in_stage.items():
             rows.extend(duration_rows("time_in_stage", summary, key)[:2])
-        return metric_frame(pd, rows)
+        return metric_frame(pd, rows, exact=exact)
+
+    def _wide(self, pd: Any) -> pd.DataFrame:
+        frame = self.funnel.to_frame()
+        summaries = [self.time_in_stage.get(key) for key in frame["stage"]]
+
+        def days_of(values: list[timedelta | None]) -> list[float | None]:
+            return [None if v is None else v / DAY for v in values]
+
+        frame["time_in_stage_n"] = result_ints(pd, [None if s is None else s.n for s in summaries])
+        frame["time_in_stage_open"] = result_ints(
+            pd, [None if s is None else s.censored for s in summaries]
+        )
+        frame["time_in_stage_median_days"] = result_floats(
+            pd, days_of([None if s is None else s.median for s in summaries])
+        )
+        frame["time_in_stage_mean_days"] = result_floats(
+            pd, days_of([None if s is None else s.mean for s in summaries])
+        )
+        return frame
 
 
 @attrs.define
@@ -211,7 +236,13 @@ class ReportAccumulator(DealAccumulator):
         return merged
 
     def result(self) -> Report:
-        """The report."""
+        """The report, with the warnings raised while computing it collected on it."""
+        with collecting() as caught:
+            found = self._result()
+        notes = tuple(dict.fromkeys(caught))
+        return attrs.evolve(found, warnings=notes) if notes else found
+
+    def _result(self) -> Report:
         # The default cut-off is the latest event seen in every merged part;
         # the time-in-stage part sees every deal, so it knows it.
         latest = self.stages.latest

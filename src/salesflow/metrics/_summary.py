@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._frames import build, days, float_series, int_series, text_series
+from .._frames import build, days, result_floats, result_ints, result_texts
 from .._optional import pandas
 from .._time import DAY, micros
 from ._survival import KaplanMeier
@@ -203,7 +202,9 @@ class DurationSummary:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import duration_sheet
+
+        return duration_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
         """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method."""
@@ -270,23 +271,23 @@ class CountSummary:
         return build(
             pd,
             {
-                "n": int_series(pd, [self.n]),
-                "total": int_series(pd, [self.total]),
-                "mean": float_series(pd, [self.mean]),
-                "median": float_series(pd, [self.median]),
-                "p90": float_series(pd, [self.percentile(0.9)]),
+                "n": result_ints(pd, [self.n]),
+                "total": result_ints(pd, [self.total]),
+                "mean": result_floats(pd, [self.mean]),
+                "median": result_floats(pd, [self.median]),
+                "p90": result_floats(pd, [self.percentile(0.9)]),
             },
         )
 
 
 def _duration_columns(pd: ModuleType, summaries: Sequence[DurationSummary]) -> dict[str, pd.Series]:
     return {
-        "method": text_series(pd, [s.method for s in summaries]),
-        "n": int_series(pd, [s.n for s in summaries]),
-        "censored": int_series(pd, [s.censored for s in summaries]),
-        "mean_days": float_series(pd, [days(s.mean) for s in summaries]),
-        "median_days": float_series(pd, [days(s.median) for s in summaries]),
-        "p90_days": float_series(pd, [days(s.percentile(0.9)) for s in summaries]),
+        "method": result_texts(pd, [s.method for s in summaries]),
+        "n": result_ints(pd, [s.n for s in summaries]),
+        "censored": result_ints(pd, [s.censored for s in summaries]),
+        "mean_days": result_floats(pd, [days(s.mean) for s in summaries]),
+        "median_days": result_floats(pd, [days(s.median) for s in summaries]),
+        "p90_days": result_floats(pd, [days(s.percentile(0.9)) for s in summaries]),
     }
 
 
@@ -294,7 +295,7 @@ def summaries_frame(summaries: Mapping[str, DurationSummary]) -> pd.DataFrame:
     """One row per stage of a ``{stage key: DurationSummary}`` (``metrics.time_in_stage``)."""
     pd = pandas("time in stage to_frame()")
     items = list(summaries.items())
-    columns = {"stage": text_series(pd, [k for k, _ in items])}
+    columns = {"stage": result_texts(pd, [k for k, _ in items])}
     columns.update(_duration_columns(pd, [s for _, s in items]))
     return build(pd, columns)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -77,11 +76,16 @@ class Velocity:
         return self.format()
 
     def _repr_html_(self) -> str:
-        return f"<span>{html.escape(self.format())}</span>"
+        from ._show import velocity_sheet
 
-    def to_frame(self) -> pd.DataFrame:
-        """A long pandas DataFrame, one row per component (as ``Report.to_frame()``)."""
-        return metric_frame(pandas("Velocity.to_frame()"), velocity_rows(self))
+        return velocity_sheet(self).html()
+
+    def to_frame(self, *, exact: bool = False) -> pd.DataFrame:
+        """A long pandas DataFrame, one row per component (as ``Report.to_frame()``).
+
+        Amounts are floats, or exact ``Decimal`` objects with *exact*.
+        """
+        return metric_frame(pandas("Velocity.to_frame()"), velocity_rows(self), exact=exact)
 
 
 def velocity_rows(velocity: Velocity) -> list[dict[str, Any]]:
