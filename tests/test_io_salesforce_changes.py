@@ -111,3 +111,15 @@ class TestHistory:
         rows = [row(2, "Prospecting", "1000", "2024-02-15", "150")]
         with pytest.raises(sf.LoadError, match="Probability"):
             read_salesforce_history(io.StringIO(text([HEAD, *rows])), pipeline())
+
+
+class TestHubSpotCloseDate:
+    def test_closedate_is_the_expected_close(self) -> None:
+        """HubSpot's closedate becomes expected_close, a date (here of an open deal)."""
+        from .test_io_hubspot import API_HEAD, load
+
+        row = ["77", "Beta", "qualifiedtobuy", "default", "", "", "", "2024-03-31T00:00:00Z",
+               "", "", "", "2024-01-02T08:00:00Z", "2024-01-05T08:00:00Z", "", "", ""]  # fmt: skip
+        deal = load([API_HEAD, row])[0]
+        assert deal.is_open
+        assert deal.expected_close == date(2024, 3, 31)

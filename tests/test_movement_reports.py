@@ -257,3 +257,20 @@ class TestCohortConversion:
         frame = table.to_frame()
         assert list(frame["cohort"]) == ["2026-01", "2026-01", "2026-02", "2026-02"]
         assert "at risk" in table._repr_html_()
+
+
+class TestLostReasonBreakdown:
+    def test_a_lone_none_group_is_not_silent(self, linear: sf.Pipeline) -> None:
+        """by='lost_reason' with lost deals but no reasons warns instead of one silent None group."""
+        deals = [linear.open_deal(f"L{i}", at=day(1)).lose(at=day(5)) for i in range(3)]
+        with pytest.warns(sf.SalesflowWarning, match="none of the 3 lost deal"):
+            result = m.win_rate(deals, by="lost_reason")
+        assert list(result) == [None]
+
+    def test_reasons_give_groups_without_warning(self, linear: sf.Pipeline) -> None:
+        """With reasons recorded, each reason is a group."""
+        deals = [
+            linear.open_deal("A", at=day(1)).lose(at=day(5), reason="price"),
+            linear.open_deal("B", at=day(1)).win(at=day(5)),
+        ]
+        assert set(m.win_rate(deals, by="lost_reason")) == {"price", None}

@@ -27,6 +27,7 @@ __all__ = [
     "Deal",
     "StageChange",
     "assemble",
+    "field_as_of",
     "info_of",
     "metas_of",
     "open_deal",
@@ -747,11 +748,17 @@ def info_of(deal: Deal) -> DealInfo:
 
 def value_as_of(deal: Deal, at: datetime | None) -> Money | None:
     """The deal's value at *at* (its current value when *at* is ``None``); cheap when unchanged."""
-    changes = deal._info.changes
-    if at is None or not changes or not earlier(at, changes[-1].at):
-        return deal._info.value
-    value: Money | None = rewind(changes, at)[1].get("value", deal._info.value)
+    value: Money | None = field_as_of(deal, "value", at)
     return value
+
+
+def field_as_of(deal: Deal, field: str, at: datetime | None) -> Any:
+    """The deal's *field* (``value``, ``expected_close``, ``owner``) at *at*; cheap when unchanged."""
+    changes = deal._info.changes
+    current = getattr(deal._info, field)
+    if at is None or not changes or not earlier(at, changes[-1].at):
+        return current
+    return rewind(changes, at)[1].get(field, current)
 
 
 def metas_of(deal: Deal) -> Metas:
