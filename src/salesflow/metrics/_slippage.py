@@ -134,7 +134,7 @@ def _slippage(deals: Iterable[Deal], between: Window | None) -> Slippage:
         tuple(rows),
         Rate.of(pushed, len(rows)),
         total / len(rows) if rows else None,
-        {k: Money(out[k], currency or "XXX") for k in sorted(out)},
+        {k: Money(out[k], currency) for k in sorted(out)} if currency is not None else {},
     )
 
 
