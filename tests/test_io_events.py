@@ -315,15 +315,17 @@ class TestOptions:
         deal = read_events_csv(csv_text(*rows), sales, conflicts="latest")[0]
         assert (deal.lost_reason, deal.value) == ("budget", sf.Money(300, "USD"))
 
-    def test_disagreeing_values_name_both_lines(self, sales: sf.Pipeline) -> None:
-        """By default a deal whose rows disagree on its value is refused, naming both lines."""
+    def test_disagreeing_values_are_a_recorded_change(self, sales: sf.Pipeline) -> None:
+        """Rows that disagree on the value are its history: a field change at the later row (issue 14)."""
         rows = (
             "A,Closed lost,2026-01-03T00:00:00+00:00,300,USD,,,budget",
             "A,Lead,2026-01-01T00:00:00+00:00,100,USD,,,",
         )
-        with pytest.raises(LoadError, match="on line 2 but '100 USD' here") as info:
-            read_events_csv(csv_text(*rows), sales)
-        assert (info.value.line, info.value.column) == (3, "value")
+        deal = read_events_csv(csv_text(*rows), sales)[0]
+        assert deal.value == sf.Money(300, "USD")
+        assert [(c.field, c.old, c.new, c.at.day) for c in deal.changes] == [
+            ("value", sf.Money(100, "USD"), sf.Money(300, "USD"), 3)
+        ]
 
     def test_bom_is_skipped(self, sales: sf.Pipeline, tmp_path: Path) -> None:
         """A UTF-8 byte-order mark does not spoil the first column name."""

@@ -177,42 +177,36 @@ class TestStageLabels:
 
 
 class TestDealFields:
-    @pytest.mark.parametrize(
-        ("rows", "field"),
-        [
-            (
-                (
-                    "A,Prospecting,2026-01-05,100,USD,ana",
-                    "A,Lead generation,2026-01-06,120,USD,ana",
-                ),
-                "value",
-            ),
-            (
-                (
-                    "A,Prospecting,2026-01-05,100,USD,ana",
-                    "A,Lead generation,2026-01-06,100,EUR,ana",
-                ),
-                "value",
-            ),
-            (
-                ("A,Prospecting,2026-01-05,100,USD,ana", "A,Lead generation,2026-01-06,100,USD,bo"),
-                "owner",
-            ),
-        ],
-    )
-    def test_disagreement_names_both_lines(
-        self, b2b: sf.Pipeline, rows: tuple[str, str], field: str
-    ) -> None:
-        """Rows of one deal that disagree on a deal-level field are refused, naming both lines."""
-        with pytest.raises(LoadError, match=f"{field} is .* on line 2 but") as info:
+    def test_disagreement_names_both_lines(self, b2b: sf.Pipeline) -> None:
+        """Rows of one deal that disagree on its owner are refused, naming both lines."""
+        rows = ("A,Prospecting,2026-01-05,100,USD,ana", "A,Lead generation,2026-01-06,100,USD,bo")
+        with pytest.raises(LoadError, match=r"owner is .* on line 2 but") as info:
             read_events_csv(events(*rows), b2b, timezone="UTC")
         assert info.value.line == 3
+
+    @pytest.mark.parametrize(
+        ("second", "new"),
+        [("120,USD", sf.Money(120, "USD")), ("100,EUR", sf.Money(100, "EUR"))],
+    )
+    def test_a_value_that_differs_is_a_recorded_change(
+        self, b2b: sf.Pipeline, second: str, new: sf.Money
+    ) -> None:
+        """Rows that disagree on the value (amount or currency) record its change (issue 14)."""
+        rows = (
+            "A,Prospecting,2026-01-05,100,USD,ana",
+            f"A,Lead generation,2026-01-06,{second},ana",
+        )
+        deal = read_events_csv(events(*rows), b2b, timezone="UTC")[0]
+        assert deal.value == new
+        assert [(c.field, c.old, c.new) for c in deal.changes] == [
+            ("value", sf.Money(100, "USD"), new)
+        ]
 
     def test_collect_leaves_the_deal_out_whole(self, b2b: sf.Pipeline) -> None:
         """With errors='collect' the disagreeing deal is left out and every row counted."""
         rows = (
             "A,Prospecting,2026-01-05,100,USD,ana",
-            "A,Lead generation,2026-01-06,120,USD,ana",
+            "A,Lead generation,2026-01-06,100,USD,cy",
             "B,Prospecting,2026-01-05,5,USD,bo",
         )
         result = read_events_csv(events(*rows), b2b, timezone="UTC", errors="collect")

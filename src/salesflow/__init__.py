@@ -4,6 +4,7 @@
 # ``salesflow.annotations`` behind, and this module has no annotations.
 from . import datasets, io, metrics, plot, templates
 from ._deal import Deal
+from ._field_change import FieldChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
@@ -36,6 +37,7 @@ __all__ = [
     "CurrencyMismatchError",
     "Deal",
     "EmptySourceWarning",
+    "FieldChange",
     "InvalidPipelineError",
     "Lead",
     "LeadStatus",

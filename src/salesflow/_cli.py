@@ -1,9 +1,10 @@
-"""The ``salesflow`` command line: ``demo``, ``inspect FILE`` and ``report FILE``.
+"""The ``salesflow`` command line: ``demo``, ``inspect FILE``, ``report FILE``, ``changes``, ``stale``.
 
 This module parses arguments and runs the commands; the flags' meaning for
 the loaders lives in ``_cli_load``, the ``--by`` table in ``_cli_table``, the
-look at an unknown file in ``_cli_inspect`` and the rephrasing of library
-messages into flags in ``_cli_messages``.
+look at an unknown file in ``_cli_inspect``, the movement commands in
+``_cli_movement`` and the rephrasing of library messages into flags in
+``_cli_messages``.
 """
 
 from __future__ import annotations
@@ -327,6 +328,9 @@ def _parser() -> argparse.ArgumentParser:
     _reading_flags(rep)
     _outputs(rep)
     rep.set_defaults(run=_report)
+    from ._cli_movement import add_movement_commands
+
+    add_movement_commands(commands, _pipeline_flags, _reading_flags)
     return parser
 
 

@@ -129,8 +129,8 @@ def arrow_deals(
         config: The exact lane's row reader, whose options this lane shares.
     """
     modules = _modules()
-    if modules is None:
-        return None
+    if modules is None or "expected_close" in pos:
+        return None  # expected close dates are a history: the exact lane records it
     table = _read(modules, path, encoding, delimiter, width, list(pos.values()))
     if table is None:
         return None
@@ -264,14 +264,16 @@ class _Lane:
         found: list[int] = pc.take(cells, self.pa.array(self.starts, self.pa.int64())).to_pylist()
         return found
 
-    def _chosen(self, cells: Sequence[Any]) -> list[Any]:
-        """Per deal, its cell among *cells* (one per row, in deal order) by the fast lane's rules."""
+    def _chosen(self, cells: Sequence[Any], *, history: bool = False) -> list[Any]:
+        """Per deal, its cell among *cells* (one per row, in deal order) by the fast lane's rules.
+
+        With *history* (the value), a disagreement is a change the exact lane records.
+        """
         ends = [*self.starts[1:], self.n]
         groups = {d: list(range(s, e)) for d, s, e in zip(self.ids, self.starts, ends, strict=True)}
         ids = [d for d, s, e in zip(self.ids, self.starts, ends, strict=True) for _ in range(s, e)]
-        chosen = deal_cells(
-            tuple(ids), tuple(cells), groups, self.config.conflicts == "latest", None
-        )
+        latest = self.config.conflicts == "latest" and not history
+        chosen = deal_cells(tuple(ids), tuple(cells), groups, latest, None)
         if chosen is None:
             raise _GiveUp  # a disagreement: the exact lane names both lines
         return list(map(chosen.__getitem__, self.ids))
@@ -305,7 +307,8 @@ class _Lane:
         agreed = self._agreed(codes)
         if agreed is not None:
             return [money[pairs[c]] for c in agreed]
-        chosen = self._chosen(list(map(pairs.__getitem__, self.ordered(codes).to_pylist())))
+        cells = list(map(pairs.__getitem__, self.ordered(codes).to_pylist()))
+        chosen = self._chosen(cells, history=True)
         return list(map(money.__getitem__, chosen))
 
     def _metas(self) -> dict[int, EventMeta] | None:

@@ -188,8 +188,8 @@ def bulk_deals(
     """
     if not rows:
         return []
-    if set(map(len, rows)) != {width}:
-        return None
+    if set(map(len, rows)) != {width} or "expected_close" in pos:
+        return None  # expected close dates are a history: the exact lane records it
     columns = list(zip(*rows, strict=True))
     ids = _column(columns, pos, "deal_id")
     stage_texts = _column(columns, pos, "stage")
@@ -226,10 +226,11 @@ def bulk_deals(
         amounts = text["value"]
         currencies = text["currency"] or ("",) * len(ids)
         money = deal_moneys(set(zip(amounts, currencies, strict=True)), config)
+        # Rows that disagree on the value are a history of it: the exact lane records it.
         chosen = (
             None
             if money is None
-            else deal_cells(ids, tuple(zip(amounts, currencies, strict=True)), groups, latest, runs)
+            else deal_cells(ids, tuple(zip(amounts, currencies, strict=True)), groups, False, runs)
         )
         if money is None or chosen is None:
             return None

@@ -7,21 +7,37 @@ that a file and a frame with the same content give the same deals.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
-from typing import Literal
+from datetime import date, datetime, tzinfo
+from itertools import pairwise
+from typing import Any, Literal
 
 import attrs
 
 from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
+from .._field_change import FieldChange, check_changes
 from .._money import Money
 from .._pipeline import Pipeline
+from ..exceptions import LoadError
 from ._common import Ambiguous, Amounts, RowProblem, parse_time
 from ._intake import Event, Refused, StageLabels, build_deal, ordered
 from ._tables import CACHE_LIMIT
 
-__all__ = ["Conflicts", "EventRows", "PendingDeal", "check_conflicts"]
+__all__ = ["Conflicts", "EventRows", "PendingDeal", "check_conflicts", "read_date"]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def read_date(text: str, column: str) -> date:
+    """An ISO 8601 calendar date (``2026-06-30``), or a :class:`RowProblem` naming *column*."""
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass  # 2026-02-30
+    raise RowProblem("not an ISO date (2026-06-30)", column, text)
 
 
 #: What a loader does when a deal's rows disagree on a deal-level field.
@@ -32,21 +48,22 @@ class PendingDeal:
     """The rows of one deal, gathered before its history is sorted and checked."""
 
     __slots__ = (
+        "closes",
         "events",
         "lines",
         "owner",
         "owner_line",
         "source",
         "source_line",
-        "value",
-        "value_line",
+        "values",
     )
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.lines: list[int] = []
-        self.value: Money | None = None
-        self.value_line = 0  # index in events of the row that set the value
+        # (time, line, value) of each row that states a value / an expected close date.
+        self.values: list[tuple[datetime, int, Money]] = []
+        self.closes: list[tuple[datetime, int, date]] = []
         self.owner: str | None = None
         self.owner_line = 0
         self.source: str | None = None
@@ -65,9 +82,13 @@ def check_conflicts(value: object) -> Conflicts:
 class EventRows:
     """Turns the rows of an events table into pending deals, then into deals.
 
-    A deal-level field (value and currency, owner, source) must agree across
-    a deal's rows unless ``conflicts="latest"`` says the rows are a history
-    of it: then the latest row (by time, then file order) with a value wins.
+    A deal-level field (owner, source) must agree across a deal's rows unless
+    ``conflicts="latest"`` says the rows are a history of it: then the latest
+    row (by time, then file order) with a value wins. The value and the
+    expected close date are a history: each row may state them, the first
+    stated is the deal's from its creation, and a row that states another
+    records a field change at its time. A row without a stage states fields
+    only (it is no stage change).
     """
 
     pipeline: Pipeline
@@ -91,8 +112,10 @@ class EventRows:
         """Add one row (``{field: stripped text}``) at file *line*."""
         cols = self.cols
         stage_text = values.get("stage", "")
-        stage = self.labels(stage_text)
-        if stage is None:
+        close_text = values.get("expected_close", "")
+        field_row = not stage_text and bool(values.get("value") or close_text)
+        stage = None if field_row else self.labels(stage_text)
+        if stage is None and not field_row:
             raise RowProblem(self.labels.unknown(stage_text), cols["stage"], stage_text)
         at_text = values.get("at", "")
         if not at_text:
@@ -125,17 +148,25 @@ class EventRows:
             if actor or reason or note
             else None
         )
+        close = (
+            read_date(close_text, cols.get("expected_close") or "expected_close")
+            if close_text
+            else None
+        )
         # Deal-level fields first: a refused row must not be half recorded.
         index = len(deal.events)
-        if money is not None:
-            self._deal_field(deal, "value", money, index, at, line)
-        owner = values.get("owner")
+        owner = values.get("owner") if stage is not None else None
         if owner:
             self._deal_field(deal, "owner", owner, index, at, line)
-        source = values.get("source")
+        source = values.get("source") if stage is not None else None
         if source:
             self._deal_field(deal, "source", source, index, at, line)
-        deal.events.append(Event(at, line, stage, meta))
+        if money is not None:
+            deal.values.append((at, line, money))
+        if close is not None:
+            deal.closes.append((at, line, close))
+        if stage is not None:
+            deal.events.append(Event(at, line, stage, meta))
         deal.lines.append(line)
 
     def _deal_field(
@@ -165,8 +196,44 @@ class EventRows:
     def build(self, deal_id: str, rows: PendingDeal) -> Deal:
         """The deal of *rows*; a refused history is a ``LoadError`` at the offending line."""
         events = ordered(rows.events)
-        info = DealInfo(value=rows.value, owner=rows.owner, source=rows.source)
+        if not events:
+            msg = f"deal {deal_id!r} has rows without a stage but no stage change"
+            raise LoadError(msg, file="", line=rows.lines[0], value="")
+        value, close, changes = self._changes(deal_id, rows, events[0].at)
+        info = DealInfo(
+            value=value,
+            owner=rows.owner,
+            source=rows.source,
+            expected_close=close,
+            changes=changes,
+        )
         try:
             return build_deal(self.pipeline, deal_id, events, info)
         except Refused as refused:
             raise refused.at(events) from None
+
+    def _changes(
+        self, deal_id: str, rows: PendingDeal, created: datetime
+    ) -> tuple[Money | None, date | None, tuple[FieldChange, ...]]:
+        """The final value and close date of *rows*, and the changes between them."""
+        found: list[tuple[datetime, int, FieldChange]] = []
+        last: dict[str, Any] = {}
+        for field, stated in (("value", rows.values), ("expected_close", rows.closes)):
+            ordered_rows = sorted(stated, key=lambda r: (r[0], r[1]))
+            if not ordered_rows:
+                continue
+            # The first stated value is the deal's from its creation.
+            for before, after in pairwise(ordered_rows):
+                if after[2] != before[2]:
+                    found.append(
+                        (after[0], after[1], FieldChange(field, before[2], after[2], after[0]))
+                    )
+            last[field] = ordered_rows[-1][2]
+        found.sort(key=lambda f: (f[0], f[1]))
+        changes = tuple(f[2] for f in found)
+        try:
+            check_changes(deal_id, changes, created, last)
+        except ValueError as exc:
+            line = next((f[1] for f in found if f[0] < created), rows.lines[0])
+            raise LoadError(f"deal {deal_id!r}: {exc}", file="", line=line, value="") from None
+        return last.get("value"), last.get("expected_close"), changes

@@ -50,6 +50,7 @@ EVENT_COLUMNS: Mapping[str, str] = {
     "reason": "reason",
     "actor": "actor",
     "note": "note",
+    "expected_close": "expected_close",
 }
 """Logical field -> default column name of an event log."""
 _REQUIRED = ("deal_id", "stage", "at")
@@ -84,11 +85,16 @@ def read_events_csv(
     """Read a stage-event log: one row per stage change, rows in any order.
 
     Each deal's events are sorted by time (equal times keep their file order)
-    and replayed against *pipeline*'s structural rules. A deal's value, owner
-    and source are deal-level: its rows may leave them empty but must not
-    disagree (unless ``conflicts="latest"``); ``reason``, ``actor`` and
-    ``note`` belong to each event (the reason of a lost event is the deal's
-    lost reason).
+    and replayed against *pipeline*'s structural rules. A deal's owner and
+    source are deal-level: its rows may leave them empty but must not
+    disagree (unless ``conflicts="latest"``). Its value and expected close
+    date (an optional ``expected_close`` column of ISO dates) are a history:
+    the first stated is the deal's from its creation, and a row that states
+    another records a :class:`~salesflow.FieldChange` at its time; an empty
+    cell states nothing. A row with an empty stage that states a value or a
+    date records field changes only. ``reason``, ``actor`` and ``note``
+    belong to each event (the reason of a lost event is the deal's lost
+    reason).
 
     Args:
         source: A path or an open text file.
@@ -116,7 +122,7 @@ def read_events_csv(
         allow_negative: Accept negative deal values (refused by default: a
             deal's value is what it is worth; ``Money`` itself stays signed).
         case_insensitive: Match stage labels to keys and names ignoring case.
-        conflicts: When a deal's rows disagree on its value, owner or source:
+        conflicts: When a deal's rows disagree on its owner or source:
             ``"error"`` (the default) rejects the deal naming both lines;
             ``"latest"`` reads the rows as a history of the field and keeps
             the latest (by time, then file order).
@@ -228,8 +234,12 @@ def write_events_csv(
 ) -> int:
     """Write *deals* as a stage-event log that :func:`read_events_csv` reads back.
 
-    One row per stage change; the deal's value, currency, owner and source are
-    repeated on each row. Text cells that start with ``=``, ``+``, ``-``,
+    One row per stage change; the deal's value (as of the row's time),
+    currency, owner and source are repeated on each row. When a deal has an
+    expected close date or recorded value / close-date changes, an
+    ``expected_close`` column is written too, and a change between stage
+    changes gets a row of its own with an empty stage, so the changes read
+    back as they were. Text cells that start with ``=``, ``+``, ``-``,
     ``@``, a tab or a carriage return are prefixed with ``'`` so that a
     spreadsheet does not run them as formulas, and so is each line inside a
     cell that starts so; the reader strips that prefix (text that already
@@ -263,7 +273,9 @@ def write_events_csv(
     from pathlib import Path
 
     cols = merge_columns(EVENT_COLUMNS, columns)
-    fields = [f for f in EVENT_COLUMNS if cols.get(f)]
+    deals = list(deals)
+    moving = any(_moves(d) for d in deals)
+    fields = [f for f in EVENT_COLUMNS if cols.get(f) and (f != "expected_close" or moving)]
     count = 0
     with contextlib.ExitStack() as stack:
         if isinstance(target, str | Path):
@@ -289,11 +301,12 @@ def write_events_csv(
             if deal.id != deal.id.strip() or padded:
                 _refuse_blanks(deal.id if deal.id != deal.id.strip() else None, padded)
             value = deal.value
-            for change in deal.history:
+            for change, (value, close) in _with_fields(deal):
                 row = {
                     "deal_id": escape_cell(deal.id),
                     "stage": escape_cell(change.stage),
                     "at": change.at.isoformat(),
+                    "expected_close": "" if close is None else close.isoformat(),
                     "value": "" if value is None else str(value.amount),
                     "currency": "" if value is None else value.currency,
                     "owner": escape_cell(deal.owner or ""),
@@ -305,3 +318,40 @@ def write_events_csv(
                 write([row[f] for f in fields])
                 count += 1
     return count
+
+
+_FIELDS = ("value", "expected_close")
+
+
+def _moves(deal: Any) -> bool:
+    return deal.expected_close is not None or any(c.field in _FIELDS for c in deal.changes)
+
+
+def _with_fields(deal: Any) -> list[tuple[Any, tuple[Any, Any]]]:
+    """Per row to write: a stage change, or a stage-less row, with the fields as of its time.
+
+    A field change between stage changes gets a stage-less row of its own.
+    """
+    if not _moves(deal):
+        return [(c, (deal.value, None)) for c in deal.history]
+    rows: list[tuple[Any, tuple[Any, Any]]] = []
+    history = deal.history
+    stage_times = {c.at for c in history}
+    extra = sorted({c.at for c in deal.changes if c.field in _FIELDS} - stage_times)
+    # A field change between stage changes gets a row of its own, without a stage.
+    events = sorted([*history, *(_FieldRow(at) for at in extra)], key=lambda e: e.at)
+    for event in events:
+        then = deal.as_of(event.at)
+        rows.append((event, (then.value, then.expected_close)))
+    return rows
+
+
+class _FieldRow:
+    """A row that states fields only: no stage, no who / why / note."""
+
+    __slots__ = ("at",)
+    stage = ""
+    reason = actor = note = None
+
+    def __init__(self, at: Any) -> None:
+        self.at = at

@@ -319,8 +319,9 @@ def from_frame(
     The frame is read exactly as :func:`read_events_csv` reads a file, by the
     same code: rows in any order, each deal's events sorted by time (equal
     times keep their row order) and checked against *pipeline*; a deal's
-    value, owner and source must agree across its rows (or, with
-    ``conflicts="latest"``, the latest non-empty one wins). So
+    owner and source must agree across its rows (or, with
+    ``conflicts="latest"``, the latest non-empty one wins), and values that
+    differ between its rows are recorded as field changes. So
     ``from_frame(pd.read_csv(path, dtype=str), p)`` gives the deals
     ``read_events_csv(path, p)`` gives, and ``from_frame(events_frame(deals), p)``
     rebuilds *deals* (without touchpoints, attributes and lead links).

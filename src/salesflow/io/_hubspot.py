@@ -236,8 +236,15 @@ class _Rows:
         )
         name, owner, source = get(row, "name"), get(row, "owner"), get(row, "source")
         attributes = {"name": name} if name else None
+        # HubSpot's closedate is the expected close date while the deal is open (and
+        # the close date after): a date, taken in the zone the time is written in.
+        close = self.time(row, "closed")
         info = DealInfo(
-            value=value, owner=owner or None, source=source or None, attributes=attributes
+            value=value,
+            owner=owner or None,
+            source=source or None,
+            attributes=attributes,
+            expected_close=None if close is None else close.date(),
         )
         last = len(events) - 1
         # One row holds the whole history: the "line" of an event is its place in the row.

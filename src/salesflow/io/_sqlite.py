@@ -1,8 +1,10 @@
 """Deals' event logs in SQLite: save, append new events transactionally, rebuild.
 
-Four tables hold what a deal is made of: ``pipelines`` (the definition as
-JSON), ``deals`` (one row per deal), ``stage_changes`` and ``touchpoints``
-(one row per event, numbered by ``seq`` within the deal). Amounts are exact
+Five tables hold what a deal is made of: ``pipelines`` (the definition as
+JSON), ``deals`` (one row per deal), ``stage_changes``, ``touchpoints`` and
+``field_changes`` (one row per event, numbered by ``seq`` within the deal).
+A file written before ``field_changes`` and ``deals.expected_close`` existed
+is upgraded in place when a store opens it. Amounts are exact
 decimal strings with their currency; timestamps are ISO 8601 text with their
 UTC offset (and ``[zone]`` for an IANA zone, as ``Deal.to_dict`` writes them)
 next to an integer UTC key in microseconds for sorting and range queries.
@@ -17,14 +19,16 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from .._checks import aware, unicode
 from .._deal import Deal, metas_of
+from .._field_change import FieldChange
 from .._money import Money
 from .._pipeline import Pipeline
+from .._serde import field_value_to_json
 from .._stage_change import StageChange
 from .._time import stamp
 from .._touchpoint import Touchpoint
@@ -32,6 +36,19 @@ from ..exceptions import NotSerializableError, SalesflowError, SchemaError
 from ..typing import Guard
 
 __all__ = ["NotStoredError", "SQLiteStore", "StoreConflictError"]
+
+_FIELD_CHANGES = """CREATE TABLE IF NOT EXISTS field_changes (
+    deal_id TEXT NOT NULL REFERENCES deals (id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,         -- 0, 1, 2 ... in time order
+    field   TEXT NOT NULL,            -- value, expected_close, owner, forecast_category, probability
+    old     TEXT NOT NULL,            -- JSON, as FieldChange.to_dict() writes it
+    new     TEXT NOT NULL,            -- JSON
+    at      TEXT NOT NULL,            -- ISO 8601 with offset [and zone]
+    at_utc  INTEGER NOT NULL,         -- microseconds since 1970-01-01 UTC
+    actor   TEXT,
+    note    TEXT,
+    PRIMARY KEY (deal_id, seq)
+) WITHOUT ROWID"""
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS pipelines (
@@ -49,6 +66,7 @@ _SCHEMA = (
     lead_id         TEXT,
     lead_created_at TEXT,             -- ISO 8601 with offset [and zone]
     attributes      TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    expected_close  TEXT,             -- ISO 8601 date, e.g. '2026-06-30'
     CHECK ((value_amount IS NULL) = (value_currency IS NULL))
 )""",
     """CREATE TABLE IF NOT EXISTS stage_changes (
@@ -76,19 +94,34 @@ _SCHEMA = (
     PRIMARY KEY (deal_id, seq),
     CHECK ((cost_amount IS NULL) = (cost_currency IS NULL))
 ) WITHOUT ROWID""",
+    _FIELD_CHANGES,
     "CREATE INDEX IF NOT EXISTS deals_pipeline ON deals (pipeline)",
     "CREATE INDEX IF NOT EXISTS stage_changes_stage_at ON stage_changes (stage, at_utc)",
     "CREATE INDEX IF NOT EXISTS stage_changes_at ON stage_changes (at_utc)",
     "CREATE INDEX IF NOT EXISTS touchpoints_channel_at ON touchpoints (channel, at_utc)",
 )
 
-_DEAL_COLUMNS = "id, pipeline, value_amount, value_currency, owner, source, lead_id, lead_created_at, attributes"
+_DEAL_COLUMNS = "id, pipeline, value_amount, value_currency, owner, source, lead_id, lead_created_at, attributes, expected_close"
 _COLUMNS = {
     "stage_changes": "seq, stage, at, at_utc, actor, reason, note",
     "touchpoints": "seq, at, at_utc, channel, direction, campaign, cost_amount, cost_currency, note",
+    "field_changes": "seq, field, old, new, at, at_utc, actor, note",
 }
 
 Row = tuple[Any, ...]
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Add what the first schema lacks: ``deals.expected_close`` and ``field_changes``.
+
+    Both are additions, so rows written before read back as deals without an
+    expected close date or field changes; nothing else changes.
+    """
+    columns = {r[1] for r in db.execute("PRAGMA table_info(deals)")}
+    if columns and "expected_close" not in columns:
+        db.execute("ALTER TABLE deals ADD COLUMN expected_close TEXT")
+    if columns:
+        db.execute(_FIELD_CHANGES)
 
 
 class StoreConflictError(SalesflowError, ValueError):
@@ -172,6 +205,7 @@ def _deal_row(deal: Deal) -> Row:
     return (
         *(deal.id, deal.pipeline.name, *_cells(deal.value), deal.owner, deal.source),
         *(deal.lead_id, None if lead_at is None else _when(lead_at)[0], attributes),
+        None if deal.expected_close is None else deal.expected_close.isoformat(),
     )
 
 
@@ -190,6 +224,28 @@ def _change_rows(deal: Deal, start: int = 0, stop: int | None = None) -> list[Ro
     return rows
 
 
+def _field_rows(deal: Deal) -> list[Row]:
+    """The deal's field changes as ``field_changes`` rows, without ``deal_id`` and ``seq``."""
+    return [
+        (
+            c.field,
+            json.dumps(field_value_to_json(c.old), ensure_ascii=False),
+            json.dumps(field_value_to_json(c.new), ensure_ascii=False),
+            *_when(c.at),
+            c.actor,
+            c.note,
+        )
+        for c in deal.changes
+    ]
+
+
+def _field_change(row: Row) -> FieldChange:
+    _, field, old, new, at, _, actor, note = row
+    record = {"field": field, "old": json.loads(old), "new": json.loads(new), "at": at}
+    record.update({k: v for k, v in (("actor", actor), ("note", note)) if v is not None})
+    return FieldChange.from_dict(record)
+
+
 def _touch_rows(deal: Deal) -> list[Row]:
     """The deal's touchpoints as ``touchpoints`` rows, without ``deal_id`` and ``seq``."""
     return [
@@ -198,9 +254,11 @@ def _touch_rows(deal: Deal) -> list[Row]:
     ]
 
 
-def _build(pipeline: Pipeline, row: Row, changes: list[Row], touches: list[Row]) -> Deal:
+def _build(
+    pipeline: Pipeline, row: Row, changes: list[Row], touches: list[Row], fields: list[Row]
+) -> Deal:
     """Rebuild one deal from its rows; ``Deal.from_history`` checks the history."""
-    deal_id, _, amount, currency, owner, source, lead_id, lead_at, attributes = row
+    deal_id, _, amount, currency, owner, source, lead_id, lead_at, attributes, close = row
     try:
         history = [
             StageChange(stage, _parse_time(at), actor=actor, reason=reason, note=note)
@@ -228,6 +286,8 @@ def _build(pipeline: Pipeline, row: Row, changes: list[Row], touches: list[Row])
             attributes=json.loads(attributes) or None,
             lead_id=lead_id,
             lead_created_at=None if lead_at is None else _parse_time(lead_at),
+            expected_close=None if close is None else date.fromisoformat(close),
+            changes=[_field_change(r) for r in fields],
             # The store reads back what it saved: a negative value got in by an opt-in.
             allow_negative=True,
         )
@@ -300,6 +360,7 @@ class SQLiteStore:
         # the current transaction (only: a rollback, even the caller's, may undo a row).
         self._records: dict[int, tuple[Pipeline, dict[str, Any]]] = {}
         self._checked: dict[str, dict[str, Any]] = {}
+        self._upgrade()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -353,8 +414,17 @@ class SQLiteStore:
     def create_schema(self) -> None:
         """Create the tables and indexes that are missing (safe to call every time)."""
         with self._transaction() as db:
+            _upgrade(db)
             for statement in _SCHEMA:
                 db.execute(statement)
+
+    def _upgrade(self) -> None:
+        """Bring a file of the first schema up to date (see :func:`_upgrade`)."""
+        db = self._connection
+        columns = {r[1] for r in db.execute("PRAGMA table_info(deals)")}
+        if columns and "expected_close" not in columns:
+            with self._transaction() as tx:
+                _upgrade(tx)
 
     # ------------------------------------------------------------- pipelines
 
@@ -428,11 +498,12 @@ class SQLiteStore:
         self._write_pipeline(db, deal.pipeline, replace=False)
         row = _deal_row(deal)
         db.execute(
-            f"INSERT INTO deals ({_DEAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO deals ({_DEAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET pipeline = excluded.pipeline, "
             "value_amount = excluded.value_amount, value_currency = excluded.value_currency, "
             "owner = excluded.owner, source = excluded.source, lead_id = excluded.lead_id, "
-            "lead_created_at = excluded.lead_created_at, attributes = excluded.attributes",
+            "lead_created_at = excluded.lead_created_at, attributes = excluded.attributes, "
+            "expected_close = excluded.expected_close",
             row,
         )
 
@@ -452,6 +523,8 @@ class SQLiteStore:
         db.execute("DELETE FROM touchpoints WHERE deal_id = ?", (deal.id,))
         self._add(db, "stage_changes", deal.id, _change_rows(deal))
         self._add(db, "touchpoints", deal.id, _touch_rows(deal))
+        db.execute("DELETE FROM field_changes WHERE deal_id = ?", (deal.id,))
+        self._add(db, "field_changes", deal.id, _field_rows(deal))
 
     def save_deal(self, deal: Deal) -> None:
         """Insert a deal, or replace the stored version of it, with its history and touchpoints.
@@ -517,6 +590,7 @@ class SQLiteStore:
             stored = self._check_prefix(db, deal)
             rows = _change_rows(deal, stored)
             self._add(db, "stage_changes", deal.id, rows, stored)
+            self._append_fields(db, deal)
             return len(rows), self._append_touches(db, deal)
 
     def _check_prefix(self, db: sqlite3.Connection, deal: Deal) -> int:
@@ -551,6 +625,19 @@ class SQLiteStore:
                     msg, deal_id=deal.id, pipeline=deal.pipeline.name, seq=min(seq, length)
                 )
         return stored
+
+    def _append_fields(self, db: sqlite3.Connection, deal: Deal) -> None:
+        # Field changes are a log like the stage changes: the stored ones must start it.
+        rows, stored = _field_rows(deal), self._stored_rows(db, "field_changes", deal.id)
+        for seq, row in enumerate(stored):
+            if seq >= len(rows) or row != (seq, *rows[seq]):
+                msg = (
+                    f"Cannot append to deal {deal.id!r}: its field changes do not continue the "
+                    f"{len(stored)} stored ones; load_deal() it again and repeat the change, or "
+                    "save_deal() to replace the stored version."
+                )
+                raise StoreConflictError(msg, deal_id=deal.id, pipeline=deal.pipeline.name, seq=seq)
+        self._add(db, "field_changes", deal.id, rows[len(stored) :], len(stored))
 
     def _stored_rows(self, db: sqlite3.Connection, table: str, deal_id: str) -> list[Row]:
         query = f"SELECT {_COLUMNS[table]} FROM {table} WHERE deal_id = ? ORDER BY seq"
@@ -587,6 +674,7 @@ class SQLiteStore:
         with self._transaction() as db:
             db.execute("DELETE FROM stage_changes WHERE deal_id = ?", (id,))
             db.execute("DELETE FROM touchpoints WHERE deal_id = ?", (id,))
+            db.execute("DELETE FROM field_changes WHERE deal_id = ?", (id,))
             return db.execute("DELETE FROM deals WHERE id = ?", (id,)).rowcount > 0
 
     # ------------------------------------------------------------- reading deals
@@ -673,6 +761,6 @@ class SQLiteStore:
             name = row[1]
             if name not in pipelines:
                 pipelines[name] = self.load_pipeline(name)
-            changes, touches = (children[t][row[0]] for t in _COLUMNS)
-            deals.append(_build(pipelines[name], row, changes, touches))
+            changes, touches, fields = (children[t][row[0]] for t in _COLUMNS)
+            deals.append(_build(pipelines[name], row, changes, touches, fields))
         return deals

@@ -8,6 +8,7 @@ zero denominator, no data) is ``None``, never 0.
 from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
+from ._cohorts import CohortTable, Created, cohort_conversion, pipeline_created
 from ._common import Breakdown
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._formulas import (
@@ -25,6 +26,7 @@ from ._funnel import Funnel, FunnelAccumulator, FunnelRow, funnel
 from ._incidence import CumulativeIncidence, cumulative_incidence
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._leads import lead_conversion
+from ._loss import loss_reasons
 from ._markov import (
     AbsorbingChain,
     absorbing_chain,
@@ -32,8 +34,10 @@ from ._markov import (
     transition_counts,
     win_probability,
 )
+from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
+from ._slippage import DealSlippage, Slippage, StaleDeal, StaleDeals, slippage, stale_deals
 from ._summary import CountSummary, DurationSummary
 from ._survival import KaplanMeier, kaplan_meier
 from ._timing import SalesCycleAccumulator, TimeInStageAccumulator, sales_cycle, time_in_stage
@@ -52,8 +56,12 @@ __all__ = [
     "Attribution",
     "AttributionModel",
     "Breakdown",
+    "Bucket",
+    "CohortTable",
     "CountSummary",
+    "Created",
     "CumulativeIncidence",
+    "DealSlippage",
     "DurationSummary",
     "Funnel",
     "FunnelAccumulator",
@@ -62,10 +70,15 @@ __all__ = [
     "Rate",
     "Report",
     "SalesCycleAccumulator",
+    "Slippage",
+    "StaleDeal",
+    "StaleDeals",
     "TimeInStageAccumulator",
     "ValueAccumulator",
     "Velocity",
     "VelocityAccumulator",
+    "Waterfall",
+    "WaterfallAccumulator",
     "WinRateAccumulator",
     "absorbing_chain",
     "attribution",
@@ -75,6 +88,7 @@ __all__ = [
     "cac_payback",
     "churn_rate",
     "clopper_pearson_interval",
+    "cohort_conversion",
     "cumulative_incidence",
     "expected_time_to_close",
     "funnel",
@@ -83,16 +97,21 @@ __all__ = [
     "kaplan_meier",
     "lead_conversion",
     "lead_velocity_rate",
+    "loss_reasons",
     "ltv",
     "ltv_to_cac",
     "net_revenue_retention",
+    "pipeline_changes",
     "pipeline_coverage",
+    "pipeline_created",
     "pipeline_value",
     "report",
     "retention_rate",
     "sales_cycle",
     "sales_velocity",
+    "slippage",
     "stage_conversion",
+    "stale_deals",
     "time_in_stage",
     "touchpoints_per_conversion",
     "transition_counts",

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 import attrs
 
-from .._deal import Deal
+from .._deal import Deal, field_as_of, value_as_of
+from .._warn import warn
 from ..exceptions import UnknownFieldError
 
 __all__ = ["FIELDS", "By", "Groups", "group", "key_of"]
@@ -60,7 +61,9 @@ def _seen(deal: Deal, as_of: datetime | None) -> int:
 
 
 def _owner(as_of: datetime | None) -> Key:
-    return lambda d: d.owner
+    if as_of is None:
+        return lambda d: d.owner
+    return lambda d: field_as_of(d, "owner", as_of)  # the owner then (a recorded change)
 
 
 def _source(as_of: datetime | None) -> Key:
@@ -68,7 +71,11 @@ def _source(as_of: datetime | None) -> Key:
 
 
 def _currency(as_of: datetime | None) -> Key:
-    return lambda d: None if d.value is None else d.value.currency
+    def currency(deal: Deal) -> Hashable:
+        value = deal.value if as_of is None else value_as_of(deal, as_of)
+        return None if value is None else value.currency
+
+    return currency
 
 
 def _pipeline(as_of: datetime | None) -> Key:
@@ -325,4 +332,18 @@ def group(deals: Iterable[Deal], by: By, as_of: datetime | None = None) -> Group
                 and not any(name in deal.attributes for deal in everyone)
             ):
                 raise _unknown(name, everyone)
+    if by == "lost_reason" and list(ordered) == [None]:
+        _no_reasons(ordered[None], as_of)
     return Groups(tuple(_name(part) for part in parts), ordered, missing)
+
+
+def _no_reasons(deals: list[Deal], as_of: datetime | None) -> None:
+    """Warn when deals are lost but none has a reason: one ``None`` group says nothing."""
+    outcome = _outcome(as_of)
+    lost = sum(1 for deal in deals if outcome(deal) == "lost")
+    if lost:
+        warn(
+            f"by='lost_reason': none of the {lost} lost deal(s) has a lost reason, so every deal "
+            "is in the None group; record reasons (deal.lose(reason=...), a reason column) "
+            "or see metrics.loss_reasons."
+        )

@@ -28,7 +28,16 @@ from __future__ import annotations
 
 from ._durations import cycle, time_in_stage
 from ._funnel import funnel
+from ._movement import waterfall
 from ._rates import breakdown, trend
 from ._value import pipeline_value
 
-__all__ = ["breakdown", "cycle", "funnel", "pipeline_value", "time_in_stage", "trend"]
+__all__ = [
+    "breakdown",
+    "cycle",
+    "funnel",
+    "pipeline_value",
+    "time_in_stage",
+    "trend",
+    "waterfall",
+]
