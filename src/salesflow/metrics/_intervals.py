@@ -119,8 +119,8 @@ def jeffreys_interval(
 
     Two variants exist and give different numbers at x = 0 and x = n:
 
-    * central (the default, as statsmodels' ``proportion_confint(method="beta")``
-      with the Jeffreys prior computes it): both quantiles, always. It is the
+    * central (the default, as statsmodels' ``proportion_confint(method="jeffreys")``
+      computes it; its ``method="beta"`` is Clopper-Pearson): both quantiles, always. It is the
       plain equal-tailed posterior interval, so it is what a Bayesian reading
       expects and it matches the most widely installed implementation; its price
       is that at x = 0 the lower bound is above 0 (it excludes the observed
