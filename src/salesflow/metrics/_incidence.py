@@ -163,7 +163,8 @@ class CumulativeIncidence(Generic[TimeT]):
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame, one row per time and cause: events, incidence, survival."""
         pd = pandas("CumulativeIncidence.to_frame()")
-        overall = self.overall.to_frame()
+        # The survival curve's own interval columns do not describe the incidences.
+        overall = self.overall.to_frame().drop(columns=["ci_low", "ci_high"])
         parts = []
         for cause, counts, values in zip(
             self.causes, self.event_counts, self.incidence_values, strict=True

@@ -27,7 +27,15 @@ from itertools import accumulate
 from statistics import NormalDist
 from typing import Literal, get_args
 
-__all__ = ["Transform", "bounds", "check_confidence", "check_transform", "greenwood", "z_of"]
+__all__ = [
+    "Transform",
+    "bounds",
+    "check_confidence",
+    "check_transform",
+    "greenwood",
+    "restricted_mean_variance",
+    "z_of",
+]
 
 Transform = Literal["log-log", "log", "plain"]
 
@@ -89,3 +97,32 @@ def bounds(
     log_s = math.log(survival)
     spread = z * sigma / log_s  # negative
     return survival ** math.exp(-spread), survival ** math.exp(spread)
+
+
+def restricted_mean_variance(
+    starts: list[float],
+    survival: tuple[float, ...],
+    at_risk: tuple[int, ...],
+    events: tuple[int, ...],
+    end: float,
+) -> float:
+    """Variance of the restricted mean to *end* (Klein & Moeschberger 2003, eq. 4.5.2).
+
+    Var = sum over event times t_i <= end of A_i² d_i / (n_i (n_i - d_i)), with
+    A_i the area under S from t_i to *end*; *starts* are the k times at or
+    before *end* (as floats), the other columns the curve's first k entries.
+    A term with n_i = d_i adds nothing: its A_i is 0 (S is 0 from there on).
+    """
+    k = len(starts)
+    # Area under S from each time to the end, accumulated from the right.
+    edges = [*starts[1:], end]
+    areas = [0.0] * k
+    running = 0.0
+    for i in range(k - 1, -1, -1):
+        running += survival[i] * (edges[i] - starts[i])
+        areas[i] = running
+    return math.fsum(
+        a * a * d / (n * (n - d))
+        for a, n, d in zip(areas, at_risk[:k], events[:k], strict=True)
+        if d and n > d
+    )

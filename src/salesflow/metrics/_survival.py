@@ -31,7 +31,15 @@ import attrs
 from .._frames import build, float_series, int_series
 from .._optional import pandas
 from .._time import MICROSECOND
-from ._kmci import Transform, bounds, check_confidence, check_transform, greenwood, z_of
+from ._kmci import (
+    Transform,
+    bounds,
+    check_confidence,
+    check_transform,
+    greenwood,
+    restricted_mean_variance,
+    z_of,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -482,6 +490,34 @@ class KaplanMeier(Generic[TimeT]):
         area += last_level * (end - (starts[-1] if k else 0.0))
         result = timedelta(microseconds=area) if isinstance(horizon, timedelta) else area
         return cast("TimeT", result)
+
+    def restricted_mean_interval(self, tau: TimeT) -> tuple[TimeT, TimeT] | None:
+        """Confidence interval of :meth:`restricted_mean` at :attr:`confidence`.
+
+        The restricted mean ± z·SE, SE from the delta-method variance
+        sum of A_i² d_i / (n_i (n_i - d_i)) over event times up to *tau*, A_i
+        the area under S from t_i to *tau* (Klein & Moeschberger 2003, 4.5;
+        R's ``print(fit, rmean=tau)`` gives the same SE). The low end is
+        clipped at 0. ``None`` for a curve built from no spells.
+
+        Raises:
+            ValueError: As :meth:`restricted_mean`.
+        """
+        mean = self.restricted_mean(tau)
+        if mean is None:
+            return None
+        horizon = _like(tau, self.times, "tau")
+        k = bisect.bisect_right(self.times, horizon)
+        starts = [_number(t) for t in self.times[:k]]
+        variance = restricted_mean_variance(
+            starts, self.survival_values, self.at_risk, self.event_counts, _number(horizon)
+        )
+        half = z_of(self.confidence) * math.sqrt(variance)
+        centre = _number(mean)
+        ends: tuple[Any, Any] = (max(0.0, centre - half), centre + half)
+        if isinstance(horizon, timedelta):
+            ends = (timedelta(microseconds=ends[0]), timedelta(microseconds=ends[1]))
+        return ends
 
     def to_dict(self) -> dict[str, Any]:
         """Summary counts, the median and the timeline as plain dicts and lists."""
