@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
 from ._common import Breakdown
+from ._compare import Comparison, compare, logrank
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._formulas import (
     cac,
@@ -22,6 +23,7 @@ from ._formulas import (
     retention_rate,
 )
 from ._funnel import Funnel, FunnelAccumulator, FunnelRow, funnel
+from ._groups import GroupComparison, compare_groups
 from ._incidence import CumulativeIncidence, cumulative_incidence
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._leads import lead_conversion
@@ -52,12 +54,14 @@ __all__ = [
     "Attribution",
     "AttributionModel",
     "Breakdown",
+    "Comparison",
     "CountSummary",
     "CumulativeIncidence",
     "DurationSummary",
     "Funnel",
     "FunnelAccumulator",
     "FunnelRow",
+    "GroupComparison",
     "KaplanMeier",
     "Rate",
     "Report",
@@ -75,6 +79,8 @@ __all__ = [
     "cac_payback",
     "churn_rate",
     "clopper_pearson_interval",
+    "compare",
+    "compare_groups",
     "cumulative_incidence",
     "expected_time_to_close",
     "funnel",
@@ -83,6 +89,7 @@ __all__ = [
     "kaplan_meier",
     "lead_conversion",
     "lead_velocity_rate",
+    "logrank",
     "ltv",
     "ltv_to_cac",
     "net_revenue_retention",
