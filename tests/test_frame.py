@@ -655,8 +655,12 @@ class TestSurvivalFrames:
             "censored",
             "survival",
             "incidence",
+            "ci_low",
+            "ci_high",
         ]
         assert df["cause"].tolist() == ["lost", "won"] * 3
+        assert (df["ci_low"] <= df["incidence"]).all()
+        assert (df["incidence"] <= df["ci_high"]).all()
         assert df["time"].tolist() == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
         assert df["incidence"].tolist() == pytest.approx([0, 0.25, 0.25, 0.25, 0.25, 0.5])
         assert df["survival"].tolist() == pytest.approx([0.75, 0.75, 0.5, 0.5, 0.25, 0.25])
