@@ -96,7 +96,7 @@ def bounds(
     # log-log: a confidence interval for log(-log S), mapped back; log S < 0 here
     # because sigma > 0 needs an event, which makes S < 1.
     log_s = math.log(survival)
-    spread = z * sigma / log_s  # negative
+    spread = max(-700.0, z * sigma / log_s)  # negative; capped so that exp() cannot overflow
     return survival ** math.exp(-spread), survival ** math.exp(spread)
 
 
@@ -174,6 +174,8 @@ def incidence_intervals(
         elif f >= 1.0 or variance == 0.0:
             out.append((f, f))
         else:
-            spread = z * math.sqrt(variance) / (f * math.log(f))  # negative
+            # Negative; huge when F is a rounding away from 1, hence the cap
+            # (the lower bound then underflows to 0, as it should).
+            spread = max(-700.0, z * math.sqrt(variance) / (f * math.log(f)))
             out.append((f ** math.exp(-spread), f ** math.exp(spread)))
     return tuple(out)

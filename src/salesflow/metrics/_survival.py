@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
@@ -287,7 +287,12 @@ class KaplanMeier(Generic[TimeT]):
         cls, ended: Mapping[Any, int], still_open: Mapping[Any, int]
     ) -> KaplanMeier[Any]:
         try:
-            times = sorted(ended.keys() | still_open.keys())
+            # Sorting a list of the keys and dropping the (adjacent) repeats is
+            # about half the work of sorting their set union for a million
+            # mostly distinct durations.
+            times = sorted([*ended, *still_open])
+            if any(map(operator.eq, times, islice(times, 1, None))):
+                times = list(dict.fromkeys(times))
         except TypeError:
             # Numbers and timedeltas do not compare; sort them apart to name both.
             times = sorted(
