@@ -34,6 +34,7 @@ from ._markov import (
     transition_counts,
     win_probability,
 )
+from ._markov_ci import StageEstimate, win_probability_interval
 from ._rate import Rate
 from ._report import Report, report
 from ._summary import CountSummary, DurationSummary
@@ -66,6 +67,7 @@ __all__ = [
     "Rate",
     "Report",
     "SalesCycleAccumulator",
+    "StageEstimate",
     "TimeInStageAccumulator",
     "ValueAccumulator",
     "Velocity",
@@ -106,5 +108,6 @@ __all__ = [
     "weighted_pipeline",
     "wilson_interval",
     "win_probability",
+    "win_probability_interval",
     "win_rate",
 ]
