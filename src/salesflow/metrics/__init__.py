@@ -8,6 +8,7 @@ zero denominator, no data) is ``None``, never 0.
 from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
+from ._bootstrap import bootstrap_ratio
 from ._common import Breakdown
 from ._compare import Comparison, compare, logrank
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
@@ -77,6 +78,7 @@ __all__ = [
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "bootstrap_ratio",
     "cac",
     "cac_payback",
     "churn_rate",
