@@ -64,3 +64,34 @@ class TestWinProbabilityInterval:
             m.win_probability_interval(deals(), n_draws=5)
         with pytest.raises(ValueError, match="pipeline"):
             m.win_probability_interval([])
+
+
+class TestExpectedTimeToCloseInterval:
+    def test_one_stage_is_the_mean_interval(self) -> None:
+        """Lead -> closed directly: the draws are N(mean, s²/n) of the stays, within MC error."""
+        p = sf.Pipeline.linear("S", ["Lead"])
+        days = [2, 5, 9, 3, 7, 4, 6, 8, 1, 10] * 3
+        out = []
+        for i, d in enumerate(days):
+            deal = p.open_deal(f"d{i}", at=T0)
+            at = T0 + timedelta(days=d)
+            out.append(deal.win(at=at) if i % 2 else deal.lose(at=at))
+        result = m.expected_time_to_close_interval(out, n_draws=4000, seed=2)
+        lead = result["Lead"]
+        assert lead.value == m.expected_time_to_close(out)["Lead"]
+        assert lead.n == 30
+        mean = sum(days) / 30
+        sd = (sum((d - mean) ** 2 for d in days) / 29) ** 0.5
+        half = 1.959964 * sd / 30**0.5
+        low, high = lead.interval  # type: ignore[misc]
+        assert low / timedelta(days=1) == pytest.approx(mean - half, abs=0.1)
+        assert high / timedelta(days=1) == pytest.approx(mean + half, abs=0.1)
+        assert str(lead).startswith("5.5 d (n=30, 95% CI")
+
+    def test_chain_holds_the_value(self) -> None:
+        """Two stages: the interval holds the point estimate; same seed, same answer."""
+        a = m.expected_time_to_close_interval(deals(), seed=5)
+        assert a == m.expected_time_to_close_interval(deals(), seed=5)
+        for estimate in a.values():
+            low, high = estimate.interval  # type: ignore[misc]
+            assert low <= estimate.value <= high

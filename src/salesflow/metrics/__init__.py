@@ -35,7 +35,7 @@ from ._markov import (
     transition_counts,
     win_probability,
 )
-from ._markov_ci import StageEstimate, win_probability_interval
+from ._markov_ci import StageEstimate, expected_time_to_close_interval, win_probability_interval
 from ._rate import Rate
 from ._report import Report, report
 from ._summary import CountSummary, DurationSummary
@@ -87,6 +87,7 @@ __all__ = [
     "compare_groups",
     "cumulative_incidence",
     "expected_time_to_close",
+    "expected_time_to_close_interval",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",
