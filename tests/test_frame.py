@@ -597,9 +597,16 @@ class TestSummaryFrames:
             "mean_days",
             "median_days",
             "p90_days",
+            "mean_ci_low_days",
+            "mean_ci_high_days",
+            "median_ci_low_days",
+            "median_ci_high_days",
         ]
         row = df.iloc[0]
         assert (row["n"], row["censored"], row["method"]) == (3, 0, "completed")
+        # t-interval: 2 ± t(0.975, 2) · 1/√3 with t = 4.302653 (tables), low end clipped at 0.
+        assert row["mean_ci_low_days"] == 0.0
+        assert row["mean_ci_high_days"] == pytest.approx(2 + 4.302653 / math.sqrt(3), abs=1e-5)
         assert (row["mean_days"], row["median_days"]) == (2.0, 2.0)
         assert row["p90_days"] == pytest.approx(2.8)
 
@@ -620,8 +627,19 @@ class TestSurvivalFrames:
     def test_kaplan_meier(self) -> None:
         """A Kaplan-Meier curve is its timeline, one row per distinct time."""
         df = m.kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).to_frame()
-        assert list(df.columns) == ["time", "at_risk", "events", "censored", "survival"]
+        assert list(df.columns) == [
+            "time",
+            "at_risk",
+            "events",
+            "censored",
+            "survival",
+            "ci_low",
+            "ci_high",
+        ]
         assert df["time"].tolist() == [2.0, 3.0, 5.0]
+        # No interval where S = 0 (Greenwood's variance is infinite there).
+        assert math.isnan(df["ci_low"].iloc[2])
+        assert df["ci_low"].iloc[0] < 0.75 < df["ci_high"].iloc[0]
         assert df["at_risk"].tolist() == [4, 3, 1]
         assert df["events"].tolist() == [1, 1, 1]
         assert df["censored"].tolist() == [0, 1, 0]
@@ -645,8 +663,12 @@ class TestSurvivalFrames:
             "censored",
             "survival",
             "incidence",
+            "ci_low",
+            "ci_high",
         ]
         assert df["cause"].tolist() == ["lost", "won"] * 3
+        assert (df["ci_low"] <= df["incidence"]).all()
+        assert (df["incidence"] <= df["ci_high"]).all()
         assert df["time"].tolist() == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
         assert df["incidence"].tolist() == pytest.approx([0, 0.25, 0.25, 0.25, 0.25, 0.5])
         assert df["survival"].tolist() == pytest.approx([0.75, 0.75, 0.5, 0.5, 0.25, 0.25])

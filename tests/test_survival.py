@@ -157,6 +157,9 @@ class TestKaplanMeierReference:
             "events": 1,
             "censored": 0,
             "survival": pytest.approx(0.9),
+            # R survival 3.5.3, survfit(Surv(t, e) ~ 1) with conf.type="log-log".
+            "ci_low": pytest.approx(0.4730092713620505, rel=1e-12),
+            "ci_high": pytest.approx(0.985281393367343, rel=1e-12),
         }
         assert repr(km) == "KaplanMeier(n=10, events=6, censored=4, median=9.0)"
 

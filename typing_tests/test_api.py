@@ -195,3 +195,16 @@ assert_type(
     sf.metrics.lead_conversion([lead], [deal]),
     sf.metrics.Rate | sf.metrics.Breakdown[sf.metrics.Rate],
 )
+
+# Intervals and comparisons (issue 13)
+km_days = sf.metrics.kaplan_meier([timedelta(days=1)], [True], transform="log")
+assert_type(km_days.median_interval, tuple[timedelta | None, timedelta | None])
+assert_type(km_days.survival_interval(timedelta(days=1)), tuple[float, float] | None)
+km_plain = sf.metrics.kaplan_meier([1.0, 2.0], [1, 0], confidence=0.9)
+assert_type(km_plain.percentile_interval(0.5), tuple[float | None, float | None])
+sf.metrics.kaplan_meier([1.0], [1], transform="logit")  # type: ignore[call-overload]
+comparison = sf.metrics.compare(sf.metrics.Rate.of(1, 2), sf.metrics.Rate.of(1, 3))
+assert_type(comparison, sf.metrics.Comparison)
+assert_type(comparison.p_value, float | None)
+assert_type(sf.metrics.logrank(km_plain, km_plain), sf.metrics.Comparison)
+assert_type(sf.metrics.compare_groups(by_pair), sf.metrics.GroupComparison)

@@ -8,8 +8,10 @@ zero denominator, no data) is ``None``, never 0.
 from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
+from ._bootstrap import bootstrap_ratio
 from ._cohorts import CohortTable, Created, cohort_conversion, pipeline_created
 from ._common import Breakdown
+from ._compare import Comparison, compare, logrank
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._formulas import (
     cac,
@@ -23,6 +25,7 @@ from ._formulas import (
     retention_rate,
 )
 from ._funnel import Funnel, FunnelAccumulator, FunnelRow, funnel
+from ._groups import GroupComparison, compare_groups
 from ._incidence import CumulativeIncidence, cumulative_incidence
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._leads import lead_conversion
@@ -34,6 +37,7 @@ from ._markov import (
     transition_counts,
     win_probability,
 )
+from ._markov_ci import StageEstimate, expected_time_to_close_interval, win_probability_interval
 from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
@@ -58,6 +62,7 @@ __all__ = [
     "Breakdown",
     "Bucket",
     "CohortTable",
+    "Comparison",
     "CountSummary",
     "Created",
     "CumulativeIncidence",
@@ -66,11 +71,13 @@ __all__ = [
     "Funnel",
     "FunnelAccumulator",
     "FunnelRow",
+    "GroupComparison",
     "KaplanMeier",
     "Rate",
     "Report",
     "SalesCycleAccumulator",
     "Slippage",
+    "StageEstimate",
     "StaleDeal",
     "StaleDeals",
     "TimeInStageAccumulator",
@@ -84,19 +91,24 @@ __all__ = [
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "bootstrap_ratio",
     "cac",
     "cac_payback",
     "churn_rate",
     "clopper_pearson_interval",
     "cohort_conversion",
+    "compare",
+    "compare_groups",
     "cumulative_incidence",
     "expected_time_to_close",
+    "expected_time_to_close_interval",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",
     "kaplan_meier",
     "lead_conversion",
     "lead_velocity_rate",
+    "logrank",
     "loss_reasons",
     "ltv",
     "ltv_to_cac",
@@ -118,5 +130,6 @@ __all__ = [
     "weighted_pipeline",
     "wilson_interval",
     "win_probability",
+    "win_probability_interval",
     "win_rate",
 ]

@@ -8,6 +8,7 @@ accept and refuse exactly the same input.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ import attrs
 
 from .._frames import concat, float_series, int_series
 from .._optional import pandas
+from ._kmci import incidence_intervals, z_of
 from ._survival import KaplanMeier, TimeT, _add_counts, _duration, _like, _NumberT, _step
 
 if TYPE_CHECKING:
@@ -46,6 +48,10 @@ class CumulativeIncidence(Generic[TimeT]):
     minus a Kaplan-Meier curve that treats the other causes as censored
     overstates it, because it pretends that lost deals could still be won.
 
+    :meth:`incidence_interval` gives a pointwise interval at the level of
+    ``overall.confidence``: the delta-method (Greenwood-type) variance on the
+    log(-log) scale, as SAS LIFETEST and lifelines compute it.
+
     Attributes:
         causes: The observed causes, sorted.
         overall: Kaplan-Meier curve of ending for any cause; its ``survival(t)``
@@ -58,6 +64,10 @@ class CumulativeIncidence(Generic[TimeT]):
     overall: KaplanMeier[TimeT]
     event_counts: tuple[tuple[int, ...], ...]
     incidence_values: tuple[tuple[float, ...], ...]
+    # The interval columns are built on first use and kept.
+    _cache: dict[Hashable, Any] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False, hash=False
+    )
 
     @overload
     @classmethod
@@ -65,6 +75,8 @@ class CumulativeIncidence(Generic[TimeT]):
         cls,
         events: Mapping[Hashable, Mapping[timedelta, int]],
         censored: Mapping[timedelta, int] | None = None,
+        *,
+        confidence: float = 0.95,
     ) -> CumulativeIncidence[timedelta]: ...
     @overload
     @classmethod
@@ -72,10 +84,16 @@ class CumulativeIncidence(Generic[TimeT]):
         cls,
         events: Mapping[Hashable, Mapping[_NumberT, int]],
         censored: Mapping[_NumberT, int] | None = None,
+        *,
+        confidence: float = 0.95,
     ) -> CumulativeIncidence[float]: ...
     @classmethod
     def from_counts(
-        cls, events: Mapping[Hashable, Mapping[Any, int]], censored: Mapping[Any, int] | None = None
+        cls,
+        events: Mapping[Hashable, Mapping[Any, int]],
+        censored: Mapping[Any, int] | None = None,
+        *,
+        confidence: float = 0.95,
     ) -> CumulativeIncidence[Any]:
         """Build from ``{cause: {time: spells ending with it}}`` and ``{time: still open}``.
 
@@ -93,7 +111,7 @@ class CumulativeIncidence(Generic[TimeT]):
                 raise ValueError(msg)
             _add_counts(counts, "events", by_cause.setdefault(cause, {}))
             _add_counts(counts, "events", any_cause)
-        overall = KaplanMeier.from_counts(any_cause, censored)
+        overall = KaplanMeier.from_counts(any_cause, censored, confidence=confidence)
         causes = _sorted_labels(cause for cause, counts in by_cause.items() if counts)
         table = tuple(tuple(by_cause[c].get(t, 0) for t in overall.times) for c in causes)
         incidences = []
@@ -138,6 +156,34 @@ class CumulativeIncidence(Generic[TimeT]):
         values = self.incidence_values[self.causes.index(cause)]
         return _step(self.overall.times, values, _like(t, self.overall.times, "t"), 0.0)
 
+    def _intervals(self, cause: Hashable) -> tuple[tuple[float, float], ...]:
+        if cause not in self._cache:
+            i = self.causes.index(cause)
+            self._cache[cause] = incidence_intervals(
+                self.overall.at_risk,
+                self.overall.event_counts,
+                self.overall.survival_values,
+                self.event_counts[i],
+                self.incidence_values[i],
+                z_of(self.overall.confidence),
+            )
+        columns: tuple[tuple[float, float], ...] = self._cache[cause]
+        return columns
+
+    def incidence_interval(self, cause: Hashable, t: TimeT) -> tuple[float, float] | None:
+        """Pointwise interval of :meth:`incidence` at ``overall.confidence`` (see the class).
+
+        Returns ``(0.0, 0.0)`` before the cause's first event and ``None`` for
+        a result built from no spells.
+
+        Raises:
+            ValueError: As :meth:`incidence`.
+        """
+        if self.incidence(cause, t) is None:
+            return None
+        i = bisect.bisect_right(self.overall.times, _like(t, self.overall.times, "t"))
+        return self._intervals(cause)[i - 1] if i else (0.0, 0.0)
+
     def survival(self, t: TimeT) -> float | None:
         """Probability that a spell is still open after *t*: ``overall.survival(t)``."""
         return self.overall.survival(t)
@@ -163,7 +209,8 @@ class CumulativeIncidence(Generic[TimeT]):
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame, one row per time and cause: events, incidence, survival."""
         pd = pandas("CumulativeIncidence.to_frame()")
-        overall = self.overall.to_frame()
+        # The survival curve's own interval columns do not describe the incidences.
+        overall = self.overall.to_frame().drop(columns=["ci_low", "ci_high"])
         parts = []
         for cause, counts, values in zip(
             self.causes, self.event_counts, self.incidence_values, strict=True
@@ -172,26 +219,36 @@ class CumulativeIncidence(Generic[TimeT]):
             part["events"] = int_series(pd, list(counts))
             part.insert(1, "cause", pd.Series([cause] * len(part), dtype=object))
             part["incidence"] = float_series(pd, list(values))
+            bounds = self._intervals(cause)
+            part["ci_low"] = float_series(pd, [b[0] for b in bounds])
+            part["ci_high"] = float_series(pd, [b[1] for b in bounds])
             parts.append(part)
         if not parts:
             empty = overall.copy()
             empty.insert(1, "cause", pd.Series([], dtype=object))
             empty["incidence"] = float_series(pd, [])
+            empty["ci_low"] = float_series(pd, [])
+            empty["ci_high"] = float_series(pd, [])
             return empty
         return concat(pd, parts).sort_values(["time"], kind="stable", ignore_index=True)
 
 
 @overload
 def cumulative_incidence(
-    durations: Iterable[timedelta], causes: Iterable[Hashable | None]
+    durations: Iterable[timedelta], causes: Iterable[Hashable | None], *, confidence: float = ...
 ) -> CumulativeIncidence[timedelta]: ...
 @overload
 def cumulative_incidence(
-    durations: Iterable[float | Decimal], causes: Iterable[Hashable | None]
+    durations: Iterable[float | Decimal],
+    causes: Iterable[Hashable | None],
+    *,
+    confidence: float = ...,
 ) -> CumulativeIncidence[float]: ...
 def cumulative_incidence(
     durations: Iterable[float | Decimal] | Iterable[timedelta],
     causes: Iterable[Hashable | None],
+    *,
+    confidence: float = 0.95,
 ) -> CumulativeIncidence[Any]:
     """Aalen-Johansen cumulative incidence of competing outcomes (won, lost, still open).
 
@@ -201,6 +258,7 @@ def cumulative_incidence(
         durations: Length of each spell, all numbers or all timedeltas.
         causes: How each spell ended, as any hashable label (e.g. ``"won"``,
             ``"lost"``), or ``None`` if it was still open at the cut-off.
+        confidence: Level of :meth:`CumulativeIncidence.incidence_interval`.
 
     Returns:
         The estimate; with no durations, one with ``n == 0`` whose
@@ -228,4 +286,4 @@ def cumulative_incidence(
         time = _duration(value, f"durations[{i}]")
         counts = censored if label is None else events.setdefault(label, {})
         counts[time] = counts.get(time, 0) + 1
-    return CumulativeIncidence.from_counts(events, censored)
+    return CumulativeIncidence.from_counts(events, censored, confidence=confidence)

@@ -104,7 +104,7 @@ class Report:
         return [
             ("Win rate", self.win_rate.format()),
             ("Average deal size (won)", money(self.average_deal_size)),
-            ("Sales cycle (won)", self.sales_cycle.format()),
+            ("Sales cycle (won)", _with_interval(self.sales_cycle)),
             ("Sales velocity", self.velocity.format()),
             ("Open pipeline", money(self.pipeline_value)),
             ("Weighted pipeline", money(self.weighted_pipeline)),
@@ -121,10 +121,11 @@ class Report:
         ]
         lines.append("Time in stage (Kaplan-Meier, open spells censored at the cut-off)")
         for key, summary in self.time_in_stage.items():
-            lines.append(f"  {self.pipeline.stage(key).name[:28]:<30}{summary.format()}")
+            lines.append(f"  {self.pipeline.stage(key).name[:28]:<30}{_with_interval(summary)}")
         lines.append("")
         width = max(len(name) for name, _ in self._headlines()) + 2
         lines += [f"{name:<{width}}{value}" for name, value in self._headlines()]
+        lines += ["", _NO_INTERVAL]
         return "\n".join(lines) + "\n"
 
     def __str__(self) -> str:
@@ -186,6 +187,20 @@ class Report:
             pd, days_of([None if s is None else s.mean for s in summaries])
         )
         return frame
+
+
+#: Why some lines of the text report have no interval.
+_NO_INTERVAL = (
+    "Without intervals: the pipeline values are sums of what is open, not estimates; "
+    "intervals for the average deal size and velocity are not computed yet."
+)
+
+
+def _with_interval(summary: DurationSummary) -> str:
+    """A duration summary's line, with its interval when it has a median."""
+    if summary.median is None:
+        return f"{summary.format()}; no interval (no median)"
+    return f"{summary.format()}; {summary.interval_text()}"
 
 
 @attrs.define

@@ -81,17 +81,22 @@ def _duration_columns(first: str) -> list[Col]:
         Col("n"),
         Col("open"),
         Col("median (days)"),
+        Col("median low"),
+        Col("median high"),
         Col("mean (days)"),
         Col("p90 (days)"),
     ]
 
 
 def duration_cells(summary: DurationSummary) -> list[str]:
-    """n, open, median, mean and 90th percentile in days."""
+    """n, open, median with its interval, mean and 90th percentile in days."""
+    low, high = summary.median_interval
     return [
         count(summary.n),
         count(summary.censored),
         days(summary.median),
+        days(low),
+        days(high),
         days(summary.mean),
         days(summary.percentile(0.9)),
     ]
@@ -99,7 +104,10 @@ def duration_cells(summary: DurationSummary) -> list[str]:
 
 def duration_sheet(summary: DurationSummary, title: str = "Durations") -> Sheet:
     """A duration summary: counts and percentiles in days."""
-    facts = [("method", _DURATIONS.get(summary.method, summary.method))]
+    facts = [
+        ("method", _DURATIONS.get(summary.method, summary.method)),
+        ("median interval", f"{summary.confidence:.0%}, Brookmeyer-Crowley"),
+    ]
     rows = [["all", *duration_cells(summary)]]
     return Sheet(title, facts, [Table(_duration_columns(""), rows)])
 

@@ -13,6 +13,8 @@ import attrs
 from .._frames import build, days, result_floats, result_ints, result_texts
 from .._optional import pandas
 from .._time import DAY, micros
+from ._intervals import t_quantile
+from ._kmci import check_confidence
 from ._survival import KaplanMeier
 
 if TYPE_CHECKING:
@@ -61,17 +63,25 @@ class DurationSummary:
 
     Every value is ``None`` when there is nothing to summarise.
 
+    Intervals, at ``confidence``: :meth:`percentile_interval` and
+    :attr:`median_interval` by Brookmeyer & Crowley on the Kaplan-Meier curve
+    of the spells measured (with no censoring for ``"completed"`` and
+    ``"current"``); :attr:`mean_interval` from the restricted mean's
+    delta-method variance (``"km"``) or Student's t (otherwise).
+
     Attributes:
         method: ``"completed"``, ``"current"`` or ``"km"``.
         n: Spells summarised (for ``"km"``: ended plus still open).
         censored: Spells still open at the cut-off.
         ended: Spells that ended, as ``{microseconds: count}``.
         open: Open spells' ages at the cut-off, as ``{microseconds: count}``.
+        confidence: Level of the intervals (0.95 unless given).
     """
 
     method: DurationMethod
     ended: Mapping[int, int] = attrs.field(hash=False)
     open: Mapping[int, int] = attrs.field(hash=False)
+    confidence: float = attrs.field(default=0.95, converter=check_confidence, kw_only=True)
     # The curve and the sorted values are built on first use and kept: reading
     # the median, the mean and a percentile should not sort the data each time.
     _cache: dict[str, Any] = attrs.field(init=False, factory=dict, eq=False, repr=False, hash=False)
@@ -123,6 +133,76 @@ class DurationSummary:
         return curve
 
     @property
+    def _curve(self) -> KaplanMeier[float]:
+        """The curve the percentile intervals read: censored for "km", else uncensored."""
+        if "curve" not in self._cache:
+            km = self.km
+            self._cache["curve"] = (
+                km.with_confidence(self.confidence)
+                if km is not None
+                else KaplanMeier._from_microseconds(self._used, {}, confidence=self.confidence)
+            )
+        uncensored: KaplanMeier[float] = self._cache["curve"]
+        return uncensored
+
+    def percentile_interval(self, q: float) -> tuple[timedelta | None, timedelta | None]:
+        """Confidence interval of :meth:`percentile` (``q`` in (0, 1]); see the class.
+
+        Either end is ``None`` when the data cannot bound it (for ``"km"``,
+        often the high end while many spells are open).
+
+        Raises:
+            ValueError: If *q* is not in (0, 1].
+        """
+        q = _check_q(q)
+        if q == 0:
+            msg = f"q must be greater than 0 for an interval, got {q!r}."
+            raise ValueError(msg)
+        low, high = self._curve.percentile_interval(q)
+        return (
+            None if low is None else timedelta(microseconds=round(low)),
+            None if high is None else timedelta(microseconds=round(high)),
+        )
+
+    @property
+    def median_interval(self) -> tuple[timedelta | None, timedelta | None]:
+        """Confidence interval of the median: ``percentile_interval(0.5)``."""
+        return self.percentile_interval(0.5)
+
+    @property
+    def mean_interval(self) -> tuple[timedelta, timedelta] | None:
+        """Confidence interval of :attr:`mean`, or ``None`` where it has none.
+
+        ``"km"``: the restricted mean ± z·SE (Klein & Moeschberger 4.5, as R's
+        ``rmean``), to the same horizon as :attr:`mean`. Otherwise the
+        t-interval mean ± t(n - 1)·s/√n, which needs n >= 2; durations are
+        right-skewed, so for small n its coverage falls a little short (the
+        "Metric definitions" page gives the simulated coverage).
+        """
+        if self.mean is None:
+            return None
+        if self.method == "km":
+            curve = self._curve
+            bound = curve.restricted_mean_interval(curve.times[-1])
+            if bound is None:
+                return None
+            return timedelta(microseconds=round(bound[0])), timedelta(microseconds=round(bound[1]))
+        used = self._used
+        n = sum(used.values())
+        if n < 2:
+            return None
+        # Exact integer sums (microseconds), so the variance loses no digits.
+        total = sum(v * c for v, c in used.items())
+        squares = sum(v * v * c for v, c in used.items())
+        variance = (n * squares - total * total) / (n * (n - 1))
+        half = t_quantile(0.5 + self.confidence / 2, n - 1) * math.sqrt(variance / n)
+        centre = total / n
+        return (
+            timedelta(microseconds=round(max(0.0, centre - half))),
+            timedelta(microseconds=round(centre + half)),
+        )
+
+    @property
     def mean(self) -> timedelta | None:
         """The mean (``"km"``: restricted to the longest observed duration)."""
         if self.method == "km":
@@ -170,6 +250,7 @@ class DurationSummary:
             self.method,
             Counter(self.ended) + Counter(other.ended),
             Counter(self.open) + Counter(other.open),
+            confidence=self.confidence,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,7 +266,21 @@ class DurationSummary:
             "mean_seconds": seconds(self.mean),
             "median_seconds": seconds(self.median),
             "p90_seconds": seconds(self.percentile(0.9)),
+            "confidence": self.confidence,
+            "mean_interval_seconds": [seconds(d) for d in self.mean_interval or (None, None)],
+            "median_interval_seconds": [seconds(d) for d in self.median_interval],
         }
+
+    def interval_text(self) -> str:
+        """``'95% CI: median 9.0-15.0 d, mean 10.2-14.9 d'`` (``n/a`` for an open end)."""
+
+        def days(d: timedelta | None) -> str:
+            return "n/a" if d is None else f"{d / DAY:.1f}"
+
+        median = "-".join(days(d) for d in self.median_interval) if self.n else "n/a"
+        mean = self.mean_interval
+        means = "n/a" if mean is None else "-".join(days(d) for d in mean)
+        return f"{self.confidence:.0%} CI: median {median} d, mean {means} d"
 
     def format(self) -> str:
         """``'median 12.0 d, mean 14.2 d (n=40, 3 open, km)'``."""
@@ -207,7 +302,7 @@ class DurationSummary:
         return duration_sheet(self).html()
 
     def to_frame(self) -> pd.DataFrame:
-        """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method."""
+        """A one-row pandas DataFrame: n, censored, mean/median/p90 in days, method, intervals."""
         pd = pandas("DurationSummary.to_frame()")
         return build(pd, _duration_columns(pd, [self]))
 
@@ -288,7 +383,22 @@ def _duration_columns(pd: ModuleType, summaries: Sequence[DurationSummary]) -> d
         "mean_days": result_floats(pd, [days(s.mean) for s in summaries]),
         "median_days": result_floats(pd, [days(s.median) for s in summaries]),
         "p90_days": result_floats(pd, [days(s.percentile(0.9)) for s in summaries]),
+        "mean_ci_low_days": result_floats(pd, [days(_end(s.mean_interval, 0)) for s in summaries]),
+        "mean_ci_high_days": result_floats(pd, [days(_end(s.mean_interval, 1)) for s in summaries]),
+        "median_ci_low_days": result_floats(
+            pd, [days(_end(s.median_interval, 0)) for s in summaries]
+        ),
+        "median_ci_high_days": result_floats(
+            pd, [days(_end(s.median_interval, 1)) for s in summaries]
+        ),
     }
+
+
+def _end(
+    interval: tuple[timedelta | None, timedelta | None] | tuple[timedelta, timedelta] | None,
+    i: int,
+) -> timedelta | None:
+    return None if interval is None else interval[i]
 
 
 def summaries_frame(summaries: Mapping[str, DurationSummary]) -> pd.DataFrame:
@@ -305,9 +415,9 @@ def duration_rows(
 ) -> list[dict[str, Any]]:
     """The metric-table rows of a summary: mean, median and p90, in days."""
     values = {
-        "mean": summary.mean,
-        "median": summary.median,
-        "p90": summary.percentile(0.9),
+        "mean": (summary.mean, summary.mean_interval),
+        "median": (summary.median, summary.median_interval if summary.n else None),
+        "p90": (summary.percentile(0.9), summary.percentile_interval(0.9) if summary.n else None),
     }
     return [
         {
@@ -317,6 +427,8 @@ def duration_rows(
             "unit": "days",
             "n": summary.n,
             "censored": summary.censored,
+            "ci_low": days(_end(interval, 0)),
+            "ci_high": days(_end(interval, 1)),
         }
-        for name, value in values.items()
+        for name, (value, interval) in values.items()
     ]
