@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
 from ._common import Breakdown
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
+from ._forecast import Forecast, ForecastMethod, HistogramBin, UnknownDealError, forecast
 from ._formulas import (
     cac,
     cac_payback,
@@ -55,14 +56,18 @@ __all__ = [
     "CountSummary",
     "CumulativeIncidence",
     "DurationSummary",
+    "Forecast",
+    "ForecastMethod",
     "Funnel",
     "FunnelAccumulator",
     "FunnelRow",
+    "HistogramBin",
     "KaplanMeier",
     "Rate",
     "Report",
     "SalesCycleAccumulator",
     "TimeInStageAccumulator",
+    "UnknownDealError",
     "ValueAccumulator",
     "Velocity",
     "VelocityAccumulator",
@@ -77,6 +82,7 @@ __all__ = [
     "clopper_pearson_interval",
     "cumulative_incidence",
     "expected_time_to_close",
+    "forecast",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",
