@@ -8,6 +8,7 @@ zero denominator, no data) is ``None``, never 0.
 from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
+from ._backtest import Backtest, BacktestRow, Calibration, CalibrationRow, backtest, calibration
 from ._common import Breakdown
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._forecast import Forecast, ForecastMethod, HistogramBin, UnknownDealError, forecast
@@ -52,7 +53,11 @@ __all__ = [
     "AbsorbingChain",
     "Attribution",
     "AttributionModel",
+    "Backtest",
+    "BacktestRow",
     "Breakdown",
+    "Calibration",
+    "CalibrationRow",
     "CountSummary",
     "CumulativeIncidence",
     "DurationSummary",
@@ -76,8 +81,10 @@ __all__ = [
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "backtest",
     "cac",
     "cac_payback",
+    "calibration",
     "churn_rate",
     "clopper_pearson_interval",
     "cumulative_incidence",
