@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +242,21 @@ class TestWithoutMatplotlib:
         with pytest.raises(ImportError, match=r"salesflow\[plot\]") as info:
             draw(deals)
         assert isinstance(info.value, sf.SalesflowError)
+
+
+class TestForecast:
+    def test_histogram_interval_and_lines(self, tmp_path: Path) -> None:
+        """The bars count every simulation; the band spans the 80 % interval."""
+        deals = synthetic(300, seed=1, touchpoints=False)
+        cut = datetime(2025, 9, 1, tzinfo=UTC)
+        result = m.forecast(deals, cut, cut + timedelta(days=60), as_of=cut, n=300)
+        ax = plot.forecast(result, bins=12)
+        assert sum(p.get_height() for p in ax.patches[:12]) == 300
+        interval = result.interval(0.8)
+        assert interval is not None
+        band = ax.patches[12]
+        left, width = band.get_x(), band.get_width()  # type: ignore[attr-defined]
+        assert left == pytest.approx(float(interval[0].amount))
+        assert left + width == pytest.approx(float(interval[1].amount))
+        ax.figure.savefig(tmp_path / "forecast.png")
+        assert (tmp_path / "forecast.png").read_bytes().startswith(PNG_MAGIC)

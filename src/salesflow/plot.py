@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from ._deal import Deal
+    from .metrics import Forecast
 
-__all__ = ["cycle", "funnel", "time_in_stage"]
+__all__ = ["cycle", "forecast", "funnel", "time_in_stage"]
 
 _DAY_US = micros(DAY)
 
@@ -318,4 +319,68 @@ def cycle(
     axes.set_xlabel("days")
     axes.set_ylabel("deals")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return axes
+
+
+def forecast(
+    result: Forecast,
+    *,
+    ax: Axes | None = None,
+    level: float = 0.8,
+    bins: int = 30,
+    title: str | None = None,
+) -> Axes:
+    """Draw a forecast's simulated revenue: a histogram, its median and an interval.
+
+    The bars count simulations per revenue bin
+    (:meth:`~salesflow.metrics.Forecast.histogram`); the shaded band is the
+    equal-tailed interval at *level*, the dashed line the median and the
+    dotted line the mean.
+
+    Args:
+        result: A :class:`~salesflow.metrics.Forecast`.
+        ax: The Axes to draw on (default: a new figure).
+        level: The interval to shade.
+        bins: Number of histogram bins.
+        title: The title (default: the period and the interval).
+
+    Returns:
+        The matplotlib ``Axes``.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+    """
+    axes = _axes(ax, "salesflow.plot.forecast()", (8.0, 4.5))
+    bars = result.histogram(bins)
+    interval = result.interval(level)
+    currency = result.currency or ""
+    if bars and interval is not None:
+        lows = [float(b.low.amount) for b in bars]
+        widths = [float(b.high.amount - b.low.amount) or 1.0 for b in bars]
+        axes.bar(
+            lows, [b.count for b in bars], width=widths, align="edge", color="C0", edgecolor="white"
+        )
+        axes.axvspan(
+            float(interval[0].amount),
+            float(interval[1].amount),
+            color="C1",
+            alpha=0.2,
+            label=f"{level:.0%} interval {interval[0]} .. {interval[1]}",
+        )
+        for value, style, label in ((result.median, "--", "median"), (result.mean, ":", "mean")):
+            if value is not None:
+                axes.axvline(
+                    float(value.amount), color="C3", linestyle=style, label=f"{label} {value}"
+                )
+        axes.legend(fontsize=8)
+    else:
+        axes.text(
+            0.5, 0.5, "nothing to draw: no valued open deal", ha="center", transform=axes.transAxes
+        )
+    period = f"{result.start.date()} to {result.end.date()}"
+    axes.set_title(
+        title if title is not None else f"Revenue won {period} ({result.n:,} simulations)"
+    )
+    axes.set_xlabel(f"revenue ({currency})" if currency else "revenue")
+    axes.set_ylabel("simulations")
     return axes
