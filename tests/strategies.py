@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -485,17 +485,43 @@ def apply_move(deal: sf.Deal, move: Move, at: datetime, note: str | None) -> sf.
     return calls[verb]()
 
 
+def expected_closes(at: datetime) -> st.SearchStrategy[date]:
+    """Expected close dates from a month before *at* to a year after it (UTC calendar)."""
+    day = at.astimezone(UTC).date()
+    return st.dates(day - timedelta(days=31), day + timedelta(days=366))
+
+
+def draw_update(draw: st.DrawFn, deal: sf.Deal, at: datetime) -> sf.Deal:
+    """*deal* updated at *at*: some of value, expected close and owner given (maybe unchanged)."""
+    fields: dict[str, Any] = {}
+    if draw(st.booleans()):
+        # A deal keeps one currency through its changes (amounts are never mixed).
+        seen = [c.old for c in deal.changes if c.field == "value"] + [deal.value]
+        known = next((v.currency for v in seen if v is not None), None)
+        currency = currencies() if known is None else st.just(known)
+        fields["value"] = draw(st.none() | st.builds(sf.Money, amounts(), currency).map(abs))
+    if draw(st.booleans()):
+        fields["expected_close"] = draw(st.none() | expected_closes(at))
+    if draw(st.booleans()):
+        fields["owner"] = draw(st.none() | st.sampled_from(["ana", "bo", "cy"]))
+    return deal.update(at=at, **fields)
+
+
 @st.composite
 def deals(
     draw: st.DrawFn,
     pipeline_strategy: st.SearchStrategy[sf.Pipeline] | None = None,
     *,
     max_moves: int = 8,
+    updates: bool = False,
 ) -> sf.Deal:
     """A deal opened (or converted from a lead) in a random pipeline, then moved by legal moves.
 
     Touchpoints are logged along the way, some dated before the deal's last
-    event; every field of the deal and its events is sometimes set.
+    event; every field of the deal and its events is sometimes set. With
+    *updates*, the deal also gets an expected close date, and its value,
+    expected close date and owner are sometimes updated while it is open
+    (see :func:`draw_update`).
     """
     pipeline = draw(pipelines() if pipeline_strategy is None else pipeline_strategy)
     clock = draw(utc_datetimes())
@@ -530,12 +556,16 @@ def deals(
             actor=draw(optional_texts()),
             note=draw(optional_texts()),
         )
+    if updates and draw(st.booleans()):
+        deal = deal.replace(expected_close=draw(expected_closes(at)))
     for _ in range(draw(st.integers(0, max_moves) | st.just(max_moves))):
         clock += draw(steps())
         at = in_zone(clock, draw(zones()))
         if draw(st.booleans()):
             back = draw(st.timedeltas(timedelta(0), timedelta(days=10)))
             deal = deal.log(draw_touchpoint(draw, in_zone(clock - back, UTC), guarded_channels()))
+        if updates and deal.is_open and draw(st.booleans()):
+            deal = draw_update(draw, deal, at)
         moves = legal_moves(deal, at)
         if not moves:
             break

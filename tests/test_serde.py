@@ -121,12 +121,14 @@ class TestRecordMethods:
         assert callable(getattr(cls, "to_dict", None))
         assert callable(getattr(cls, "from_dict", None))
 
-    @pytest.mark.parametrize(
-        "make", [sample_pipeline, sample_deal, sample_lead], ids=lambda f: f.__name__
-    )
+    @pytest.mark.parametrize("make", [sample_pipeline, sample_lead], ids=lambda f: f.__name__)
     def test_records_carry_schema_version_1(self, make: Callable[[], Any]) -> None:
-        """Pipeline, deal and lead records start with "schema": 1."""
+        """Pipeline and lead records start with "schema": 1."""
         assert make().to_dict()["schema"] == 1
+
+    def test_deal_records_carry_schema_version_2(self) -> None:
+        """Deal records are at version 2 since they carry expected_close and changes."""
+        assert sample_deal().to_dict()["schema"] == 2
 
 
 class TestMoneyRecord:
@@ -389,7 +391,7 @@ class TestDealRecord:
         assert dict(back.attributes) == dict(deal.attributes)
         assert back.stage == deal.stage
         assert back.to_dict() == record
-        assert record["schema"] == 1
+        assert record["schema"] == 2
         assert record["pipeline"] == deal.pipeline.name
 
     @given(deals())
@@ -429,7 +431,7 @@ class TestDealRecord:
             (("touchpoints", 0, "channel"), None, "$.touchpoints[0].channel"),
             (("colour",), "red", "$.colour"),
             (("history", 0, "colour"), "red", "$.history[0]"),
-            (("schema",), 2, "$.schema"),
+            (("schema",), 3, "$.schema"),
             (("value",), "48000", "$.value"),
             (("value", "amount"), "lots", "$.value"),
             (("history",), {"stage": "Lead"}, "$.history"),

@@ -4,6 +4,7 @@
 # ``salesflow.annotations`` behind, and this module has no annotations.
 from . import datasets, io, metrics, plot, templates
 from ._deal import Deal
+from ._field_change import FieldChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange
 from ._money import Money
@@ -34,6 +35,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CurrencyMismatchError",
     "Deal",
+    "FieldChange",
     "InvalidPipelineError",
     "Lead",
     "LeadStatus",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
 from ._checks import aware, optional_text, text
 from ._deal_info import NO_INFO, DealInfo, EventMeta, Metas, non_negative
+from ._field_change import FieldChange, check_changes, check_field_value, rewind
 from ._money import Money
 from ._rules import earlier
 from ._stage import Stage
@@ -20,10 +22,33 @@ from .exceptions import TransitionError
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
 
-__all__ = ["Deal", "StageChange", "assemble", "info_of", "metas_of", "open_deal", "prefix"]
+__all__ = [
+    "UNSET",
+    "Deal",
+    "StageChange",
+    "assemble",
+    "info_of",
+    "metas_of",
+    "open_deal",
+    "prefix",
+    "value_as_of",
+]
 
 _new = object.__new__
 _set = object.__setattr__
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: "leave this field as it is" (``None`` clears a field)."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: The default of :meth:`Deal.update`'s fields: not given, so not changed.
+UNSET = Unset.UNSET
 
 
 @attrs.frozen(init=False, repr=False)
@@ -86,6 +111,8 @@ class Deal:
         attributes: Mapping[str, Any] | None = None,
         lead_id: str | None = None,
         lead_created_at: datetime | None = None,
+        expected_close: date | None = None,
+        changes: Iterable[FieldChange] = (),
         guards: bool = False,
     ) -> Deal:
         """Build a deal from a recorded history (a database, a CRM export), checking it.
@@ -94,8 +121,14 @@ class Deal:
         follow the pipeline's structural rules; guards are replayed only with
         ``guards=True``.
 
+        *changes* are the recorded field changes, in time order, none before
+        the deal's creation. They must chain (each change's ``old`` is the
+        ``new`` of the change of that field before it) and end at the deal's
+        *value*, *expected_close* and *owner*.
+
         Raises:
-            ValueError: The history is empty.
+            ValueError: The history is empty, or *changes* are out of order or
+                do not chain.
             MoneyError: *value* is negative.
             UnknownStageError: An event names a stage the pipeline lacks.
             TransitionError: An event breaks a rule (see :meth:`Pipeline.check`).
@@ -126,6 +159,13 @@ class Deal:
             attributes=attributes,
             lead_id=lead_id,
             lead_created_at=lead_created_at,
+            expected_close=expected_close,
+            changes=check_changes(
+                id,
+                changes,
+                times[0],
+                {"value": value, "expected_close": expected_close, "owner": owner},
+            ),
         )
         deal = assemble(
             pipeline, id, stages, times, metas if any(m is not None for m in metas) else None, info
@@ -144,6 +184,28 @@ class Deal:
     def owner(self) -> str | None:
         """Who owns the deal (a sales rep), if recorded."""
         return self._info.owner
+
+    @property
+    def expected_close(self) -> date | None:
+        """The date the deal is expected to close on, or ``None`` if not set.
+
+        A date, not an instant: compared with a timestamp, the timestamp's
+        own calendar date (in its zone) is used.
+        """
+        return self._info.expected_close
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        """Every recorded field change (value, expected close, owner, …), oldest first."""
+        return self._info.changes
+
+    @property
+    def forecast_category(self) -> str | None:
+        """The forecast category of the deal's last ``forecast_category`` change, if any."""
+        for change in reversed(self._info.changes):
+            if change.field == "forecast_category":
+                return change.new  # type: ignore[no-any-return]
+        return None
 
     @property
     def source(self) -> str | None:
@@ -269,6 +331,7 @@ class Deal:
             or (stages[-1], target) not in pipeline._free
             or pipeline.guards
             or (at < times[-1] if fixed else earlier(at, times[-1]))
+            or self._info.changes
         ):
             stage = pipeline._by_key[target]
             reasons = pipeline._reasons(self, stage, at, reopen=reopen)
@@ -307,6 +370,7 @@ class Deal:
             and at >= times[-1]
             and not pipeline.guards
             and self._meta is None
+            and not self._info.changes
             and actor is None
             and note is None
         ):
@@ -338,10 +402,13 @@ class Deal:
         stage: Stage | str | None = None,
         actor: str | None = None,
         note: str | None = None,
+        value: Money | Unset | None = UNSET,
     ) -> Deal:
         """Close the deal as won (in the first won stage unless *stage* names another).
 
-        Winning is allowed from any open stage; it is not a skip.
+        Winning is allowed from any open stage; it is not a skip. *value*, if
+        given, is the final amount: it is recorded as a field change at *at*,
+        just before the win (so guards see it).
 
         Raises:
             TransitionError: The deal is already closed, *stage* is not a won
@@ -351,7 +418,8 @@ class Deal:
         target = pipeline.won_stages[0] if stage is None else pipeline.stage(stage)
         if not target.is_won:
             self._refuse_kind(target, "won", at)
-        return self._move(target.key, at, actor, None, note)
+        deal = self if value is UNSET else self.update(at=at, value=value, actor=actor)
+        return deal._move(target.key, at, actor, None, note)
 
     def lose(
         self,
@@ -433,17 +501,100 @@ class Deal:
         info = attrs.evolve(self._info, touchpoints=(*self._info.touchpoints, touchpoint))
         return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
 
+    def update(
+        self,
+        *,
+        at: datetime,
+        value: Money | Unset | None = UNSET,
+        expected_close: date | Unset | None = UNSET,
+        owner: str | Unset | None = UNSET,
+        forecast_category: str | Unset | None = UNSET,
+        note: str | None = None,
+        actor: str | None = None,
+    ) -> Deal:
+        """Change some of the deal's fields at *at*, recording each change.
+
+        One :class:`FieldChange` is recorded per field whose value changes; a
+        field left out (or given its current value) records nothing, so an
+        update that changes nothing returns the deal itself. ``None`` clears
+        a field.
+
+        Only an open deal is updated: a change after the close would rewrite
+        what was won or lost, and the movement metrics read changes as what
+        happened to open pipeline. A closed deal's record is corrected with
+        :meth:`replace`, which records nothing. Like a move, an update may not
+        come before the deal's last event (stage change or field change).
+
+        Examples:
+            >>> from datetime import date, datetime, timezone
+            >>> import salesflow as sf
+            >>> pipeline = sf.Pipeline.linear("Sales", ["Lead", "Demo"])
+            >>> day = lambda d: datetime(2026, 3, d, tzinfo=timezone.utc)
+            >>> deal = pipeline.open_deal("D-1", at=day(1), expected_close=date(2026, 3, 31))
+            >>> deal = deal.update(at=day(20), expected_close=date(2026, 4, 30))
+            >>> [(c.field, c.old.isoformat(), c.new.isoformat()) for c in deal.changes]
+            [('expected_close', '2026-03-31', '2026-04-30')]
+            >>> deal.as_of(day(10)).expected_close
+            datetime.date(2026, 3, 31)
+
+        Raises:
+            TransitionError: The deal is closed, or *at* is before its last event.
+            MoneyError: A negative *value*.
+            TypeError, ValueError: A field of the wrong type, or a naive *at*.
+        """
+        aware("at", at)
+        optional_text("actor", actor)
+        optional_text("note", note)
+        if not self.stage.is_open:
+            self._refuse_closed("update", at)
+        last = self._times[-1]
+        if self._info.changes and earlier(last, self._info.changes[-1].at):
+            last = self._info.changes[-1].at
+        if earlier(at, last):
+            source = self._stages[-1]
+            msg = (
+                f"Cannot update deal {self.id!r} at {at.isoformat()}: it is before the deal's "
+                f"last event at {last.isoformat()}."
+            )
+            raise TransitionError(msg, deal_id=self.id, source=source, target=source, reasons=[msg])
+        info = self._info
+        given: dict[str, Any] = {}
+        if value is not UNSET:
+            given["value"] = non_negative(value)
+        if expected_close is not UNSET:
+            given["expected_close"] = check_field_value("expected_close", expected_close)
+        if owner is not UNSET:
+            given["owner"] = optional_text("owner", owner)
+        current = {"value": info.value, "expected_close": info.expected_close, "owner": info.owner}
+        if forecast_category is not UNSET:
+            current["forecast_category"] = self.forecast_category
+            given["forecast_category"] = optional_text("forecast_category", forecast_category)
+        new = tuple(
+            FieldChange(field, current[field], v, at, actor=actor, note=note)
+            for field, v in given.items()
+            if v != current[field]
+        )
+        if not new:
+            return self
+        state = {k: v for k, v in given.items() if k != "forecast_category"}
+        info = attrs.evolve(info, changes=(*info.changes, *new), **state)
+        return assemble(self.pipeline, self.id, self._stages, self._times, self._meta, info)
+
     def replace(self, **changes: Any) -> Deal:
         """A copy with other values for some of the fields a move does not change.
 
-        The fields are ``value``, ``owner``, ``source``, ``attributes`` and
-        ``touchpoints``; the history changes only through moves.
+        The fields are ``value``, ``expected_close``, ``owner``, ``source``,
+        ``attributes`` and ``touchpoints``; the history changes only through
+        moves. Nothing is recorded: this corrects the record (a typo, a
+        closed deal's final amount), where :meth:`update` records what
+        happened to an open deal. The recorded field changes, if any, are
+        kept as they are.
 
         Raises:
             TypeError: An unknown field, or a value of the wrong type.
             MoneyError: A negative ``value``.
         """
-        allowed = {"value", "owner", "source", "attributes", "touchpoints"}
+        allowed = {"value", "expected_close", "owner", "source", "attributes", "touchpoints"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
             msg = f"Deal.replace() cannot change {', '.join(unknown)}; it changes {', '.join(sorted(allowed))}."
@@ -456,7 +607,8 @@ class Deal:
     def as_of(self, at: datetime) -> Deal | None:
         """The deal as it was at *at*, or ``None`` if it did not exist yet.
 
-        Stage changes and touchpoints after *at* are dropped.
+        Stage changes, field changes and touchpoints after *at* are dropped,
+        and the value, expected close date and owner are those it had at *at*.
         """
         aware("at", at)
         times = self._times
@@ -465,12 +617,17 @@ class Deal:
             n -= 1
         if n == 0:
             return None
-        if n == len(times) and not any(earlier(at, t.at) for t in self.touchpoints):
-            return self
         info = self._info
+        changes = info.changes
+        late = bool(changes) and earlier(at, changes[-1].at)
+        if n == len(times) and not late and not any(earlier(at, t.at) for t in self.touchpoints):
+            return self
         if any(earlier(at, t.at) for t in info.touchpoints):
             kept = [t for t in info.touchpoints if not earlier(at, t.at)]
             info = attrs.evolve(info, touchpoints=kept)
+        if late:
+            k, before = rewind(changes, at)
+            info = attrs.evolve(info, changes=changes[:k], **before)
         meta = None if self._meta is None else self._meta[:n]
         return assemble(self.pipeline, self.id, self._stages[:n], times[:n], meta, info)
 
@@ -588,6 +745,15 @@ def info_of(deal: Deal) -> DealInfo:
     return deal._info
 
 
+def value_as_of(deal: Deal, at: datetime | None) -> Money | None:
+    """The deal's value at *at* (its current value when *at* is ``None``); cheap when unchanged."""
+    changes = deal._info.changes
+    if at is None or not changes or not earlier(at, changes[-1].at):
+        return deal._info.value
+    value: Money | None = rewind(changes, at)[1].get("value", deal._info.value)
+    return value
+
+
 def metas_of(deal: Deal) -> Metas:
     """Per stage change, its :class:`EventMeta` or ``None``; ``None`` when no event has any."""
     return deal._meta
@@ -608,6 +774,7 @@ def open_deal(
     touchpoints: Iterable[Touchpoint] = (),
     lead_id: str | None = None,
     lead_created_at: datetime | None = None,
+    expected_close: date | None = None,
 ) -> Deal:
     """Open a deal, checking every field: :meth:`Pipeline.open_deal` and :meth:`Lead.convert`.
 
@@ -636,6 +803,7 @@ def open_deal(
         and attributes is None
         and lead_id is None
         and lead_created_at is None
+        and expected_close is None
     ):
         info = NO_INFO  # deals with nothing but a history share one record
     else:
@@ -647,6 +815,7 @@ def open_deal(
             attributes=attributes,
             lead_id=lead_id,
             lead_created_at=lead_created_at,
+            expected_close=expected_close,
         )
     metas = (
         None

@@ -9,13 +9,14 @@ of one stage change. Loaders build both by keyword and hand them to
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
 from ._checks import aware, is_optional_text
+from ._field_change import FieldChange, check_field_value
 from ._money import Money
 from ._touchpoint import Touchpoint
 from .exceptions import MoneyError
@@ -45,6 +46,19 @@ def non_negative(value: Money | None) -> Money | None:
         )
         raise MoneyError(msg, value=value)
     return value
+
+
+def _expected_close(value: date | None) -> date | None:
+    return check_field_value("expected_close", value)  # type: ignore[no-any-return]
+
+
+def _changes(value: Iterable[FieldChange]) -> tuple[FieldChange, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, FieldChange):
+            msg = f"Deal changes must be FieldChange values, got {item!r}."
+            raise TypeError(msg)
+    return items
 
 
 def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -85,7 +99,9 @@ Metas = tuple[EventMeta | None, ...] | None
 class DealInfo:
     """The fields of a deal that stage changes do not touch, shared between versions.
 
-    Built by keyword; every field defaults to empty.
+    Built by keyword; every field defaults to empty. *changes* are the
+    recorded field changes (checked against the other fields by
+    :func:`salesflow._field_change.check_changes` where a deal is built).
     """
 
     value: Money | None = attrs.field(default=None, converter=_value)
@@ -95,6 +111,8 @@ class DealInfo:
     attributes: Mapping[str, Any] = attrs.field(default=None, converter=_attributes, hash=False)
     lead_id: str | None = attrs.field(default=None, validator=is_optional_text)
     lead_created_at: datetime | None = attrs.field(default=None)
+    expected_close: date | None = attrs.field(default=None, converter=_expected_close)
+    changes: tuple[FieldChange, ...] = attrs.field(default=(), converter=_changes)
 
     def __attrs_post_init__(self) -> None:
         if self.lead_created_at is not None:
@@ -130,6 +148,8 @@ def trusted_info(
     _set(info, "attributes", _attributes(attributes))
     _set(info, "lead_id", None)
     _set(info, "lead_created_at", None)
+    _set(info, "expected_close", None)
+    _set(info, "changes", ())
     return info
 
 
@@ -165,4 +185,6 @@ assert tuple(a.name for a in attrs.fields(DealInfo)) == (
     "attributes",
     "lead_id",
     "lead_created_at",
+    "expected_close",
+    "changes",
 ), "trusted_info() must set every DealInfo field"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -206,6 +206,7 @@ class Lead:
         source: str | None = None,
         stage: Stage | str | None = None,
         attributes: Mapping[str, Any] | None = None,
+        expected_close: date | None = None,
     ) -> Deal:
         """Open a deal for this lead in *pipeline*.
 
@@ -223,6 +224,7 @@ class Lead:
             source: The deal's source; defaults to the lead's.
             stage: The open stage to start in; defaults to the first.
             attributes: Free-form extra fields of the deal.
+            expected_close: The date the deal is expected to close on.
 
         Raises:
             TransitionError: The lead is disqualified or already converted, or
@@ -243,6 +245,7 @@ class Lead:
             touchpoints=self.touchpoints,
             lead_id=self.id,
             lead_created_at=self.created_at,
+            expected_close=expected_close,
         )
 
     def mark_converted(self, deal: Deal) -> Lead:

@@ -13,7 +13,7 @@ pipeline builds deals only through :mod:`salesflow._deal`'s functions
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -305,6 +305,12 @@ class Pipeline:
         if at is None:
             at = last
         reasons = self._rule_reasons(deal.stage_keys[-1], last, target, at, reopen=reopen)
+        changes = deal.changes
+        if changes and earlier(at, changes[-1].at):
+            reasons.append(
+                f"{at.isoformat()} is before the deal's last field change at "
+                f"{changes[-1].at.isoformat()}"
+            )
         if guards:
             for guard in self.guards:
                 why = guard(deal, target, at)
@@ -455,11 +461,14 @@ class Pipeline:
         attributes: Mapping[str, Any] | None = None,
         actor: str | None = None,
         note: str | None = None,
+        expected_close: date | None = None,
     ) -> Deal:
         """Open a new deal in this pipeline.
 
         The starting stage (the first open stage unless *stage* names another)
-        is recorded as the first event of the deal's history.
+        is recorded as the first event of the deal's history. *expected_close*
+        is the date the deal is expected to close on; change it later with
+        :meth:`Deal.update`, which records the change.
 
         Raises:
             UnknownStageError: *stage* is not in this pipeline.
@@ -477,6 +486,7 @@ class Pipeline:
             attributes=attributes,
             actor=actor,
             note=note,
+            expected_close=expected_close,
         )
 
     # ------------------------------------------------------------ rendering

@@ -8,11 +8,12 @@ with a path to every problem), and ``_serde`` then builds the real object.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NewType
 
 import attrs
 
+from ._field_change import FieldChange
 from ._guards import RequireTouchpoint, RequireValue
 from ._money import Money
 from ._stage import Stage
@@ -53,3 +54,5 @@ class DealRecord:
     attributes: dict[str, Any] | None = None
     lead_id: str | None = None
     lead_created_at: datetime | None = None
+    expected_close: date | None = None
+    changes: list[FieldChange] = attrs.field(factory=list)

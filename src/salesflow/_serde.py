@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 
 from ._deal import Deal, info_of
+from ._field_change import FieldChange
 from ._lead import Lead, StatusChange
 from ._money import Money
 from ._records import DealRecord, PipelineRecord
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from ._pipeline import Pipeline
 
 SCHEMA_VERSION = 1
+
+#: Deal records are at version 2 (``expected_close`` and ``changes``); version 1 is still read.
+DEAL_SCHEMA_VERSION = 2
 
 T = TypeVar("T")
 
@@ -119,13 +123,16 @@ def structure(data: Any, cls: type[T], what: str, path: str = "$") -> T:
         raise SchemaError(msg, path=first.path, value=value) from exc
 
 
-def _body(data: Any, kind: str) -> dict[str, Any]:
-    """The fields of a pipeline, deal or lead record, once its schema version is checked."""
+def _body(data: Any, kind: str, newest: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The fields of a pipeline, deal or lead record, once its schema version is checked.
+
+    Versions 1 to *newest* are read: a newer version only adds optional fields.
+    """
     if not isinstance(data, Mapping):
         msg = f"A {kind} record must be a mapping (a JSON object), got {reprlib.repr(data)}."
         raise SchemaError(msg, value=data)
-    version = data.get("schema", SCHEMA_VERSION)
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
+    version = data.get("schema", newest)
+    if isinstance(version, bool) or version not in range(1, newest + 1):
         # reprlib: a huge int cannot even be written out (the int digit limit).
         shown = (
             f"an int of about {int(version.bit_length() * 0.30103)} digits"
@@ -134,7 +141,7 @@ def _body(data: Any, kind: str) -> dict[str, Any]:
         )
         msg = (
             f"This {kind} record has schema version {shown}; this salesflow reads "
-            f"version {SCHEMA_VERSION}. Upgrade salesflow to read newer records."
+            f"version{'s 1 to ' if newest > 1 else ' '}{newest}. Upgrade salesflow to read newer records."
         )
         raise SchemaError(msg, path="$.schema", value=version)
     return {k: v for k, v in data.items() if k != "schema"}
@@ -170,6 +177,33 @@ def _json_safe(value: Any, path: str, depth: int = 0) -> Any:
         return converter.unstructure(value)
     msg = f"Cannot write {value!r} at {path}: attribute values must be JSON types (str, number, bool, None, list, dict)."
     raise NotSerializableError(msg)
+
+
+def field_value_to_json(value: Any) -> Any:
+    """A field change's ``old`` or ``new`` as JSON: money as its record, a date as ISO 8601."""
+    if isinstance(value, Money):
+        return value.to_dict()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def field_change_to_dict(change: FieldChange) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "field": change.field,
+        "old": field_value_to_json(change.old),
+        "new": field_value_to_json(change.new),
+        "at": unstructure_datetime(change.at),
+    }
+    if change.actor is not None:
+        record["actor"] = change.actor
+    if change.note is not None:
+        record["note"] = change.note
+    return record
+
+
+def field_change_from_dict(data: Any) -> FieldChange:
+    return structure(data, FieldChange, "the field change record")
 
 
 def _optional_datetime(value: datetime | None) -> str | None:
@@ -224,7 +258,7 @@ def pipeline_from_dict(data: Any, *, extra_guards: tuple[Any, ...] = ()) -> Pipe
 def deal_to_dict(deal: Deal) -> dict[str, Any]:
     info = info_of(deal)
     return {
-        "schema": SCHEMA_VERSION,
+        "schema": DEAL_SCHEMA_VERSION,
         "id": deal.id,
         "pipeline": deal.pipeline.name,
         "value": None if info.value is None else info.value.to_dict(),
@@ -235,11 +269,13 @@ def deal_to_dict(deal: Deal) -> dict[str, Any]:
         "attributes": _json_safe(dict(info.attributes), "$.attributes"),
         "lead_id": info.lead_id,
         "lead_created_at": _optional_datetime(info.lead_created_at),
+        "expected_close": None if info.expected_close is None else info.expected_close.isoformat(),
+        "changes": [field_change_to_dict(c) for c in info.changes],
     }
 
 
 def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> Deal:
-    record = structure(_body(data, "deal"), DealRecord, "the deal record")
+    record = structure(_body(data, "deal", DEAL_SCHEMA_VERSION), DealRecord, "the deal record")
     if record.pipeline is not None and record.pipeline != pipeline.name:
         msg = (
             f"This deal record belongs to pipeline {record.pipeline!r}, not {pipeline.name!r}; "
@@ -263,8 +299,29 @@ def deal_from_dict(data: Any, pipeline: Pipeline, *, guards: bool = False) -> De
         attributes=record.attributes,
         lead_id=record.lead_id,
         lead_created_at=record.lead_created_at,
+        expected_close=record.expected_close,
+        changes=_checked_changes(record),
         guards=guards,
     )
+
+
+def _checked_changes(record: DealRecord) -> tuple[FieldChange, ...]:
+    """The record's changes once they chain and end at its fields (else a ``SchemaError``)."""
+    from ._field_change import check_changes
+
+    if not record.changes:
+        return ()
+    current = {
+        "value": record.value,
+        "expected_close": record.expected_close,
+        "owner": record.owner,
+    }
+    created = record.history[0].at
+    try:
+        return check_changes(record.id, record.changes, created, current)
+    except ValueError as exc:
+        msg = f"Cannot read the deal record at $.changes: {str(exc).rstrip('.')}."
+        raise SchemaError(msg, path="$.changes", value=None) from None
 
 
 # ---------------------------------------------------------------------- lead

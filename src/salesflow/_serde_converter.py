@@ -20,17 +20,18 @@ from __future__ import annotations
 import re
 import reprlib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo
 
 import cattrs
 from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
-from cattrs.errors import AttributeValidationNote, ClassValidationError
+from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._checks import aware, text
+from ._field_change import FIELDS, FieldChange, check_field_value
 from ._guards import RequireTouchpoint, RequireValue
 from ._lead import Lead, LeadStatus, StatusChange, _status
 from ._money import Money, _currency, _to_decimal
@@ -41,6 +42,7 @@ from ._touchpoint import Touchpoint, _direction
 
 Hook = Callable[[Any, Any], Any]
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ZONED = re.compile(r"(?P<stamp>[^\[]+)\[(?P<zone>[^\]]+)\]")
 _GUARDS: dict[str, type[RequireTouchpoint | RequireValue]] = {
     "require_touchpoint": RequireTouchpoint,
@@ -125,6 +127,78 @@ def _datetime(value: Any, _: Any) -> datetime:
     except OverflowError:
         msg = f"{value!r} is out of the range of datetime in its time zone"
         raise ValueError(msg) from None
+
+
+def _date(value: Any, _: Any) -> date:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        msg = f"expected an ISO 8601 date string such as '2026-06-30', got {reprlib.repr(value)}"
+        raise (TypeError if not isinstance(value, str) else ValueError)(msg)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        msg = f"{value!r} is not a date"
+        raise ValueError(msg) from None
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else _str(value, str)
+
+
+def _field_change_factory(_: Any, conv: cattrs.Converter) -> Hook:
+    known = {"field", "old", "new", "at", "actor", "note"}
+
+    def change_value(field: str | None, raw: Any) -> Any:
+        if raw is None or field is None:
+            return raw
+        if field == "value":
+            parsed: Any = conv.structure(raw, Money)
+        elif field == "expected_close":
+            parsed = _date(raw, date)
+        elif field == "probability":
+            parsed = _float(raw, float)
+        else:
+            parsed = _str(raw, str)
+        return check_field_value(field, parsed)
+
+    def structure_change(value: Any, __: Any) -> FieldChange:
+        if not isinstance(value, Mapping):
+            msg = f"expected an object (a mapping), got {reprlib.repr(value)}"
+            raise TypeError(msg)
+        errors: list[Exception] = []
+
+        def part(name: str, read: Callable[[], Any]) -> Any:
+            try:
+                return read()
+            except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+                exc.add_note(
+                    AttributeValidationNote(f"Structuring field change @ {name}", name, Any)
+                )
+                errors.append(exc)
+                return None
+
+        def field_name() -> str:
+            name: str = _text("FieldChange field")(value["field"], str)
+            if name not in FIELDS:
+                msg = f"a field change records one of {', '.join(FIELDS)}, got {name!r}"
+                raise ValueError(msg)
+            return name
+
+        extra = set(value) - known
+        if extra:
+            errors.append(ForbiddenExtraKeysError("", FieldChange, extra))
+        field = part("field", field_name)
+        old = part("old", lambda: change_value(field, value["old"]))
+        new = part("new", lambda: change_value(field, value["new"]))
+        at = part("at", lambda: _datetime(value["at"], datetime))
+        actor = part("actor", lambda: _optional_str(value.get("actor")))
+        note = part("note", lambda: _optional_str(value.get("note")))
+        if not errors:
+            change = part("new", lambda: FieldChange(field, old, new, at, actor=actor, note=note))
+        if errors:
+            raise ClassValidationError("While structuring a field change", errors, FieldChange)
+        return change  # type: ignore[no-any-return]
+
+    return structure_change
 
 
 def _amount(value: Any, _: Any) -> Decimal:
@@ -264,6 +338,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(float, _float)
     conv.register_structure_hook(StageKey, _text("lose_from stage"))
     conv.register_structure_hook(datetime, _datetime)
+    conv.register_structure_hook(date, _date)
+    conv.register_structure_hook_factory(lambda t: t is FieldChange, _field_change_factory)
     conv.register_unstructure_hook(datetime, unstructure_datetime)
     conv.register_structure_hook(timedelta, _seconds)
     conv.register_unstructure_hook(timedelta, lambda d: d.total_seconds())

@@ -9,7 +9,7 @@ from typing import Literal, overload
 
 import attrs
 
-from .._deal import Deal
+from .._deal import Deal, value_as_of
 from .._stage import Stage
 from .._warn import warn
 from ..exceptions import CurrencyMismatchError
@@ -65,7 +65,7 @@ class WinRateAccumulator(DealAccumulator):
         if stage.is_open or not in_window(times[-1], self.between):
             return
         if self.basis == "amount":
-            value = deal.value
+            value = value_as_of(deal, self.as_of)
             if value is None:
                 self.no_value += 1
                 return

@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 import attrs
 
-from .._deal import Deal
+from .._deal import Deal, value_as_of
 from .._money import Money
 from .._pipeline import Pipeline
 from .._warn import warn
@@ -82,7 +82,7 @@ class ValueAccumulator(DealAccumulator):
         when = times[0] if status == "open" else times[-1]
         if not wanted or not in_window(when, self.between):
             return
-        value = deal.value
+        value = value_as_of(deal, self.as_of)
         if value is None:
             self.no_value += 1
             return
