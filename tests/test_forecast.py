@@ -112,6 +112,45 @@ class TestExactCases:
         assert abs(mean.amount - 175) < 4 * Decimal(156) / Decimal(20_000).sqrt()
 
 
+class TestWithExpectedCloseDates:
+    def test_baseline_counts_deals_expected_in_the_period(self) -> None:
+        """stage_probability: a deal expected after the period adds nothing; one without a date counts."""
+        p = sf.Pipeline.linear("S", ["Lead"], probabilities=[0.5])
+        cut = T0 + 5 * DAY
+        start, end = cut, cut + 30 * DAY
+        inside = p.open_deal(
+            "IN", at=T0, value=sf.Money(100, USD), expected_close=(cut + 3 * DAY).date()
+        )
+        on_last_day = p.open_deal(
+            "LAST", at=T0, value=sf.Money(1, USD), expected_close=(end - DAY).date()
+        )
+        after = p.open_deal("OUT", at=T0, value=sf.Money(100, USD), expected_close=end.date())
+        undated = p.open_deal("NONE", at=T0, value=sf.Money(100, USD))
+        f = m.forecast(
+            [inside, on_last_day, after, undated], start, end, method="stage_probability", n=10
+        )
+        assert {k: f.p_close(k) for k in ("IN", "LAST", "OUT", "NONE")} == {
+            "IN": 0.5,
+            "LAST": 0.5,
+            "OUT": 0.0,
+            "NONE": 0.5,
+        }
+
+    def test_dates_as_they_were_at_the_cutoff(self) -> None:
+        """A close date pushed out after the cut-off does not change the cut-off's forecast."""
+        p = sf.Pipeline.linear("S", ["Lead"], probabilities=[0.5])
+        cut = T0 + 5 * DAY
+        deal = p.open_deal("A", at=T0, value=sf.Money(100, USD), expected_close=(cut + DAY).date())
+        pushed = deal.update(
+            at=cut + DAY, expected_close=(cut + 90 * DAY).date(), value=sf.Money(900, USD)
+        )
+        f = m.forecast([pushed], cut, cut + 30 * DAY, as_of=cut, method="stage_probability", n=50)
+        assert f.p_close("A") == 0.5
+        assert f.percentile(1.0) == sf.Money(100, USD)
+        later = m.forecast([pushed], cut, cut + 30 * DAY, method="stage_probability", n=50)
+        assert later.p_close("A") == 0.0
+
+
 def _oracle(
     deals: list[sf.Deal], cut: datetime, start: datetime, end: datetime, paths: int
 ) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +13,7 @@ import attrs
 
 from .._checks import aware
 from .._deal import Deal
+from .._field_change import day_of
 from .._frames import build, decimal_series, float_series, text_series
 from .._money import Money
 from .._optional import pandas
@@ -294,11 +295,26 @@ def _engine(engine: str) -> str:
     return "numpy" if importlib.util.find_spec("numpy") is not None else "python"
 
 
+def period_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The calendar days ``[first, after)`` that ``[start, end)`` touches, in each bound's zone.
+
+    Expected close dates are days (``salesflow.FieldChange``): a deal expected
+    on a day the period covers in part closes in the period.
+    """
+    after = day_of(end)
+    if end.timetz().replace(tzinfo=None) != time(0):
+        after += timedelta(days=1)
+    return day_of(start), after
+
+
 def latest_event(deals: Iterable[Deal]) -> datetime | None:
-    """The latest stage change among *deals*: the default cut-off."""
+    """The latest stage or field change among *deals*: the default cut-off."""
     latest = None
     for deal in deals:
         last = deal.stage_times[-1]
+        changes = deal.changes
+        if changes and changes[-1].at > last:
+            last = changes[-1].at
         if latest is None or last > latest:
             latest = last
     return latest
@@ -331,10 +347,11 @@ def forecast(
     simulation = sum of the values of the deals won in it.
 
     ``method="stage_probability"``: the CRM way, as a baseline: each open deal
-    is won with its stage's configured probability (independently), in the
-    period if its expected close date falls in it. Deals without an expected
-    close date are assumed to close within the period (so the mean is the
-    weighted pipeline).
+    is won with its probability (its last recorded ``probability`` change,
+    else its stage's configured probability), independently, if its expected
+    close date (as of *as_of*) falls on a day the period covers. Deals without
+    an expected close date are assumed to close within the period (so with
+    none, the mean is the weighted pipeline).
 
     Deals already closed at *as_of* are not in the forecast; add what was won
     earlier in the period yourself (or see :func:`attainment`).
@@ -344,7 +361,7 @@ def forecast(
             *as_of* is used.
         start: Start of the period (included; aware).
         end: End of the period (excluded; aware).
-        as_of: The cut-off (default: the latest stage change in *deals*).
+        as_of: The cut-off (default: the latest stage or field change in *deals*).
         method: ``"markov"`` or ``"stage_probability"``.
         n: Number of simulations.
         seed: Random seed (a non-negative int); the same seed gives the same
@@ -411,7 +428,16 @@ def forecast(
     keys, index = _groups(states, by, as_of)
     window = (max(stamp(start), model.as_of), stamp(end))
     outcome = simulate(
-        model, states, index, max(len(keys), 1), window, method=method, n=n, seed=seed, engine=lane
+        model,
+        states,
+        index,
+        max(len(keys), 1),
+        window,
+        method=method,
+        n=n,
+        seed=seed,
+        engine=lane,
+        days=period_days(start, end),
     )
 
     def make(members: Sequence[int], g: int) -> Forecast:

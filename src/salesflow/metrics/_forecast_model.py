@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import operator
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
@@ -70,8 +70,10 @@ class DealState:
         stage: Index of its open stage in :attr:`Model.stages`.
         entered: When it entered that stage, in microseconds since the epoch.
         cents: Its value in units of 10^-exponent of the currency, or ``None``.
-        probability: The configured probability of its stage (``None`` if unset).
-        expected_close: Its expected close date in microseconds, when known.
+        probability: Its win probability as the CRM states it: its last
+            recorded ``probability`` change, else its stage's configured
+            probability (``None`` if neither).
+        expected_close: Its expected close date at the cut-off, when known.
         deal: The deal as it was at the cut-off.
     """
 
@@ -80,7 +82,7 @@ class DealState:
     entered: int
     cents: int | None
     probability: float | None
-    expected_close: int | None
+    expected_close: date | None
     deal: Deal
 
 
@@ -235,25 +237,23 @@ def open_states(
     states = []
     for then, stage in seen:
         value = then.value
-        expected = getattr(then, "expected_close", None)
         states.append(
             DealState(
                 then.id,
                 stage,
                 stamp(then.entered_at),
                 None if value is None else int(value.amount * scale),
-                then.stage.probability,
-                None if expected is None else _close_stamp(expected),
+                _probability(then),
+                then.expected_close,
                 then,
             )
         )
     return states, (currencies[0] if currencies else None), places
 
 
-def _close_stamp(expected: object) -> int | None:
-    # An expected close *date* closes at the start of that day, UTC.
-    if isinstance(expected, datetime):
-        return stamp(expected)
-    if isinstance(expected, date):
-        return stamp(datetime.combine(expected, time(0), tzinfo=UTC))
-    return None
+def _probability(deal: Deal) -> float | None:
+    # A per-deal probability (Salesforce's Probability field) overrides the stage's.
+    for change in reversed(deal.changes):
+        if change.field == "probability":
+            return change.new  # type: ignore[no-any-return]
+    return deal.stage.probability

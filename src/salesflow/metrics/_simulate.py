@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from datetime import date
 from math import lcm
 from typing import TYPE_CHECKING, Any, cast
 
@@ -104,8 +105,13 @@ def simulate(
     n: int,
     seed: int,
     engine: str,
+    days: tuple[date, date] | None = None,
 ) -> Outcome:
-    """Run *n* simulations of every deal in *states* (see the module docstring)."""
+    """Run *n* simulations of every deal in *states* (see the module docstring).
+
+    *days* is the period as calendar days ``[first, after)``, which expected
+    close dates are compared with (the baseline method only).
+    """
     lane: Any = _Numpy() if engine == "numpy" else _Python()
     if method == "markov":
         size = bank_size(n)
@@ -114,17 +120,18 @@ def simulate(
         thresholds = [(num << _UNIFORM_BITS) // den for num in nums]
         p = [num / den for num in nums]
     else:
-        p = [_stage_probability(s, window) for s in states]
+        p = [_stage_probability(s, days) for s in states]
         thresholds = [int(x * (1 << _UNIFORM_BITS)) for x in p]
     revenue, count = lane.draw(states, thresholds, groups, n_groups, n, _salt(seed, 2))
     return Outcome(revenue, count, p)
 
 
-def _stage_probability(state: DealState, window: tuple[int, int]) -> float:
-    """The CRM baseline: the stage's probability if the deal is expected to close in the window."""
-    start, end = window
+def _stage_probability(state: DealState, days: tuple[date, date] | None) -> float:
+    """The CRM baseline: the deal's probability if it is expected to close in the period."""
     close = state.expected_close
-    if state.probability is None or (close is not None and not start <= close < end):
+    if state.probability is None:
+        return 0.0
+    if close is not None and days is not None and not days[0] <= close < days[1]:
         return 0.0
     return state.probability
 
