@@ -36,6 +36,16 @@ from ._markov import (
 )
 from ._rate import Rate
 from ._report import Report, report
+from ._rollup import (
+    CATEGORIES,
+    Attainment,
+    AttainmentRow,
+    Rollup,
+    RollupRow,
+    attainment,
+    category_of,
+    forecast_rollup,
+)
 from ._summary import CountSummary, DurationSummary
 from ._survival import KaplanMeier, kaplan_meier
 from ._timing import SalesCycleAccumulator, TimeInStageAccumulator, sales_cycle, time_in_stage
@@ -50,7 +60,10 @@ from ._value import (
 from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
+    "CATEGORIES",
     "AbsorbingChain",
+    "Attainment",
+    "AttainmentRow",
     "Attribution",
     "AttributionModel",
     "Backtest",
@@ -70,6 +83,8 @@ __all__ = [
     "KaplanMeier",
     "Rate",
     "Report",
+    "Rollup",
+    "RollupRow",
     "SalesCycleAccumulator",
     "TimeInStageAccumulator",
     "UnknownDealError",
@@ -78,6 +93,7 @@ __all__ = [
     "VelocityAccumulator",
     "WinRateAccumulator",
     "absorbing_chain",
+    "attainment",
     "attribution",
     "attribution_shares",
     "average_deal_size",
@@ -85,11 +101,13 @@ __all__ = [
     "cac",
     "cac_payback",
     "calibration",
+    "category_of",
     "churn_rate",
     "clopper_pearson_interval",
     "cumulative_incidence",
     "expected_time_to_close",
     "forecast",
+    "forecast_rollup",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",
