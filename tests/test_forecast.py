@@ -151,6 +151,46 @@ class TestWithExpectedCloseDates:
         assert later.p_close("A") == 0.0
 
 
+class TestNewDeals:
+    def _history(self) -> list[sf.Deal]:
+        """One deal a day for 60 days, each won after exactly 2 days in Lead, worth 100."""
+        p = sf.Pipeline.linear("S", ["Lead"])
+        return [
+            p.open_deal(f"H{i}", at=T0 + i * DAY, value=sf.Money(100, USD)).win(
+                at=T0 + (i + 2) * DAY
+            )
+            for i in range(60)
+        ]
+
+    def test_creation_rate_and_conversion(self) -> None:
+        """Ten deals per 10 days, each won 2 days after creation: 8 of them win in 10 days."""
+        deals = self._history()
+        cut = T0 + 60 * DAY
+        f = m.forecast(deals, cut, cut + 10 * DAY, as_of=cut, n=2000, include_new=True)
+        assert f.new_created == 10
+        # Binomial(10, 0.8) per simulation: the mean of 2,000 is within 0.03 of 8 (1 sd).
+        assert abs(f.new_won - 8) < 0.15
+        without = m.forecast(deals, cut, cut + 10 * DAY, as_of=cut, n=2000)
+        assert f.expected_count == pytest.approx(without.expected_count + f.new_won)
+        assert sum(f.revenue) - sum(without.revenue) == 100 * round(f.new_won * 2000)
+
+    @needs_numpy
+    def test_lanes_agree_with_new_deals(self) -> None:
+        """Both engines draw the same new deals."""
+        deals = synthetic(300, seed=5, touchpoints=False)
+        cut = datetime(2025, 8, 1, tzinfo=UTC)
+        kwargs = {"as_of": cut, "n": 200, "seed": 3, "include_new": True}
+        a = m.forecast(deals, cut, cut + 60 * DAY, engine="python", **kwargs)  # type: ignore[arg-type]
+        b = m.forecast(deals, cut, cut + 60 * DAY, engine="numpy", **kwargs)  # type: ignore[arg-type]
+        assert a.revenue == b.revenue
+        assert a.new_won == b.new_won > 0
+
+    def test_needs_markov(self) -> None:
+        """The CRM baseline has no paths for deals not yet created."""
+        with pytest.raises(ValueError, match="markov"):
+            m.forecast(self._history(), T0, T0 + DAY, method="stage_probability", include_new=True)
+
+
 def _oracle(
     deals: list[sf.Deal], cut: datetime, start: datetime, end: datetime, paths: int
 ) -> dict[str, float]:

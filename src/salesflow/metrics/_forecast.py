@@ -16,13 +16,14 @@ from .._deal import Deal
 from .._field_change import day_of
 from .._frames import build, decimal_series, float_series, text_series
 from .._money import Money
-from .._optional import pandas
+from .._optional import pandas, require
 from .._pipeline import Pipeline
 from .._time import stamp
-from ..exceptions import SalesflowError
+from ..exceptions import CurrencyMismatchError, MissingDependencyError, SalesflowError
 from ._common import Breakdown, common_pipeline, deals_of
 from ._forecast_model import DealState, fit, open_states
 from ._grouping import By, group
+from ._newdeals import new_deals
 from ._simulate import simulate
 
 if TYPE_CHECKING:
@@ -95,6 +96,9 @@ class Forecast:
             period under the method's model (see :meth:`p_close`).
         places: Decimal places of the units in :attr:`revenue`.
         by: One forecast per group when ``by=`` was given, else ``None``.
+        new_created: With ``include_new``, the mean number of deals created
+            per simulation (in the whole forecast, not in its groups).
+        new_won: With ``include_new``, the mean number of them won in the period.
     """
 
     method: str
@@ -111,6 +115,8 @@ class Forecast:
     chances: Mapping[str, float]
     places: int = 0
     by: Breakdown[Forecast] | None = None
+    new_created: float | None = None
+    new_won: float = 0.0
 
     def _amount(self, units: int | Decimal) -> Money | None:
         return None if self.currency is None else _money(units, self.places, self.currency)
@@ -161,8 +167,11 @@ class Forecast:
 
     @property
     def expected_count(self) -> float:
-        """Expected number of deals won in the period: the sum of every deal's :meth:`p_close`."""
-        return sum(self.chances.values())
+        """Expected number of deals won in the period: the sum of every open deal's :meth:`p_close`.
+
+        With ``include_new``, plus the mean number of new deals won (:attr:`new_won`).
+        """
+        return sum(self.chances.values()) + self.new_won
 
     def p_close(self, deal_id: str) -> float:
         """The probability that the open deal *deal_id* is won within the period.
@@ -290,9 +299,11 @@ def _engine(engine: str) -> str:
         raise ValueError(msg)
     if engine != "auto":
         return engine
-    import importlib.util
-
-    return "numpy" if importlib.util.find_spec("numpy") is not None else "python"
+    try:
+        require("numpy", "salesflow[fast]", "forecast()")
+    except MissingDependencyError:
+        return "python"
+    return "numpy"
 
 
 def period_days(start: datetime, end: datetime) -> tuple[date, date]:
@@ -366,7 +377,11 @@ def forecast(
         n: Number of simulations.
         seed: Random seed (a non-negative int); the same seed gives the same
             forecast, in either engine.
-        include_new: Deals not yet created are not forecast yet; must be False.
+        include_new: Also forecast deals not yet created (Markov only): each
+            simulation creates as many as one past window as long as
+            *as_of* to *end* did, like the deals created then (first stage,
+            value), at uniform times; they follow the same simulated paths.
+            They are in the whole forecast, not in its ``by=`` groups.
         by: Also forecast each group of open deals (``"owner"``, ``"source"``,
             an attribute name or a function of the deal, as elsewhere); the
             groups share the simulations.
@@ -407,8 +422,8 @@ def forecast(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         msg = f"seed must be a non-negative int, got {seed!r}."
         raise ValueError(msg)
-    if include_new:
-        msg = "include_new=True is not available yet; forecast the open deals (include_new=False)."
+    if include_new and method != "markov":
+        msg = "include_new=True needs method='markov': new deals follow simulated paths."
         raise ValueError(msg)
     lane = _engine(engine)
     found = common_pipeline(deals, pipeline)
@@ -418,6 +433,14 @@ def forecast(
     if found is None:
         return Forecast(method, start, end, as_of, n, seed, None, 0, 0, (0,) * n, (0,) * n, {})
     states, currency, places = open_states(deals, found, as_of)
+    new = None
+    if include_new:
+        spec = new_deals(deals, found, as_of, stamp(end) - stamp(as_of))
+        states, currency, places, new_cents = _common_units(states, currency, places, spec.values)
+        new = (spec, new_cents)
+        if sum(new_cents) * max(spec.counts) >= _EXACT:
+            msg = "The new deals' values add up past 2^53 units of their currency."
+            raise ValueError(msg)
     if sum(abs(s.cents or 0) for s in states) >= _EXACT:
         msg = (
             "The open deals' values add up past 2^53 units of their currency; split them with by=."
@@ -438,6 +461,7 @@ def forecast(
         seed=seed,
         engine=lane,
         days=period_days(start, end),
+        new=new,
     )
 
     def make(members: Sequence[int], g: int) -> Forecast:
@@ -458,17 +482,50 @@ def forecast(
         )
 
     everyone = range(len(states))
-    if by is None:
-        return make(everyone, 0)
-    parts = {key: make([i for i in everyone if index[i] == g], g) for g, key in enumerate(keys)}
     totals = [sum(col) for col in zip(*outcome.revenue, strict=True)]
     counts = [sum(col) for col in zip(*outcome.count, strict=True)]
-    whole = attrs.evolve(make(everyone, 0), revenue=tuple(sorted(totals)), counts=tuple(counts))
+    extra: dict[str, Any] = {}
+    if outcome.new_revenue is not None and outcome.new_count is not None and new is not None:
+        # New deals belong to no group yet: they are in the whole forecast only.
+        totals = [a + b for a, b in zip(totals, outcome.new_revenue, strict=True)]
+        counts = [a + b for a, b in zip(counts, outcome.new_count, strict=True)]
+        extra = {
+            "new_created": sum(new[0].counts) / len(new[0].counts),
+            "new_won": sum(outcome.new_count) / n,
+        }
+        if currency is None and new[0].values:
+            currency = next((v.currency for v in new[0].values if v is not None), None)
+    whole = attrs.evolve(
+        make(everyone, 0), revenue=tuple(sorted(totals)), counts=tuple(counts), **extra
+    )
+    if by is None:
+        return whole
+    parts = {key: make([i for i in everyone if index[i] == g], g) for g, key in enumerate(keys)}
     grouped = group([s.deal for s in states], by, as_of)
     return attrs.evolve(
         whole,
         by=Breakdown("forecast", ", ".join(grouped.fields), parts, grouped.missing, grouped.fields),
     )
+
+
+def _common_units(
+    states: list[DealState], currency: str | None, places: int, values: Sequence[Money | None]
+) -> tuple[list[DealState], str | None, int, list[int]]:
+    """Open deals' and new deals' values in one unit, and their one currency."""
+    known = [v for v in values if v is not None]
+    currencies = sorted({v.currency for v in known} | ({currency} if currency else set()))
+    if len(currencies) > 1:
+        msg = f"forecast() adds values in {currencies!r}; forecast one currency at a time."
+        raise CurrencyMismatchError(msg, currencies=currencies)
+    wider = max([places, *(-int(v.amount.as_tuple().exponent) for v in known)])
+    if wider > places:
+        factor = 10 ** (wider - places)
+        states = [
+            attrs.evolve(s, cents=None if s.cents is None else s.cents * factor) for s in states
+        ]
+    scale = Decimal(10) ** wider
+    cents = [0 if v is None else int(v.amount * scale) for v in values]
+    return states, (currencies[0] if currencies else None), wider, cents
 
 
 def _groups(

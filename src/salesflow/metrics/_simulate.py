@@ -35,6 +35,7 @@ import attrs
 
 from .._optional import require
 from ._forecast_model import DEST_BITS, FIRST_BITS, HOLD_BITS, LOST, NEVER, WON, DealState, Model
+from ._newdeals import NewDeals, simulate_new
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,11 +88,15 @@ class Outcome:
             value exponent).
         count: Per group, per simulation, the deals won.
         p: Per deal, the probability that it is won within the period.
+        new_revenue: Per simulation, the value won by deals not yet created.
+        new_count: Per simulation, how many of those were won.
     """
 
     revenue: list[list[int]]
     count: list[list[int]]
     p: list[float]
+    new_revenue: list[int] | None = None
+    new_count: list[int] | None = None
 
 
 def simulate(
@@ -106,11 +111,14 @@ def simulate(
     seed: int,
     engine: str,
     days: tuple[date, date] | None = None,
+    new: tuple[NewDeals, Sequence[int]] | None = None,
 ) -> Outcome:
     """Run *n* simulations of every deal in *states* (see the module docstring).
 
     *days* is the period as calendar days ``[first, after)``, which expected
-    close dates are compared with (the baseline method only).
+    close dates are compared with (the baseline method only). *new* is what
+    ``include_new`` adds: the history's new-deal spec and each template's
+    value in units (Markov only).
     """
     lane: Any = _Numpy() if engine == "numpy" else _Python()
     if method == "markov":
@@ -119,6 +127,21 @@ def simulate(
         nums, den = lane.chances(model, states, banks, size, window)
         thresholds = [(num << _UNIFORM_BITS) // den for num in nums]
         p = [num / den for num in nums]
+        if new is not None:
+            new_revenue, new_count = simulate_new(
+                new[0],
+                new[1],
+                banks,
+                size,
+                window,
+                model.as_of,
+                n=n,
+                salt=_salt(seed, 3),
+                draw=lane.new_draw,
+                np=getattr(lane, "np", None),
+            )
+            revenue, count = lane.draw(states, thresholds, groups, n_groups, n, _salt(seed, 2))
+            return Outcome(revenue, count, p, new_revenue, new_count)
     else:
         p = [_stage_probability(s, days) for s in states]
         thresholds = [int(x * (1 << _UNIFORM_BITS)) for x in p]
@@ -138,6 +161,8 @@ def _stage_probability(state: DealState, days: tuple[date, date] | None) -> floa
 
 class _Python:
     """The pure-Python lane: correct everywhere, fast enough for thousands of deals."""
+
+    new_draw = staticmethod(_draw)
 
     def banks(self, model: Model, size: int, salt: int, horizon: int) -> list[list[int]]:
         banks = []
@@ -237,6 +262,10 @@ class _Numpy:
     def _draws(self, salt: int, keys: np.ndarray) -> Any:
         np = self.np
         return _mix_array(np, np.uint64(salt) + (keys + np.uint64(1)) * np.uint64(GOLDEN))
+
+    def new_draw(self, salt: int, keys: np.ndarray) -> Any:
+        """The draws of :func:`_draw` for an array of keys."""
+        return self._draws(salt, keys)
 
     def banks(self, model: Model, size: int, salt: int, horizon: int) -> list[np.ndarray]:
         np = self.np
