@@ -513,7 +513,7 @@ class Attainment:
 
 def attainment(
     deals: Iterable[Deal],
-    quotas: Mapping[Hashable, Money],
+    quotas: Mapping[Any, Money],
     start: datetime,
     end: datetime,
     *,
