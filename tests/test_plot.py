@@ -260,3 +260,17 @@ class TestForecast:
         assert left + width == pytest.approx(float(interval[1].amount))
         ax.figure.savefig(tmp_path / "forecast.png")
         assert (tmp_path / "forecast.png").read_bytes().startswith(PNG_MAGIC)
+
+
+class TestBacktest:
+    def test_a_band_per_level_and_a_dot_per_cutoff(self) -> None:
+        """Three bands per cut-off (50/80/95 %) and one actual dot each."""
+        deals = synthetic(300, seed=1, touchpoints=False)
+        cutoffs = [datetime(2025, month, 1, tzinfo=UTC) for month in (7, 9)]
+        result = m.backtest(deals, cutoffs, horizon=timedelta(days=30), n=200)
+        ax = plot.backtest(result)
+        assert len(ax.patches) == 3 * len(cutoffs)
+        (dots,) = [line for line in ax.get_lines() if line.get_label() == "actual"]
+        ys = list(dots.get_ydata())
+        assert ys == [float(r.actual.amount) for r in result.rows]  # type: ignore[union-attr]
+        assert "coverage" in ax.get_title()

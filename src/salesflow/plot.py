@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from ._deal import Deal
-    from .metrics import Forecast
+    from .metrics import Backtest, Forecast
 
-__all__ = ["cycle", "forecast", "funnel", "time_in_stage"]
+__all__ = ["backtest", "cycle", "forecast", "funnel", "time_in_stage"]
 
 _DAY_US = micros(DAY)
 
@@ -383,4 +383,52 @@ def forecast(
     )
     axes.set_xlabel(f"revenue ({currency})" if currency else "revenue")
     axes.set_ylabel("simulations")
+    return axes
+
+
+def backtest(
+    result: Backtest,
+    *,
+    ax: Axes | None = None,
+    levels: Sequence[float] = (0.5, 0.8, 0.95),
+    title: str | None = None,
+) -> Axes:
+    """Draw a backtest as a fan: each cut-off's forecast intervals, and what was won.
+
+    One vertical band per interval level at each cut-off (widest lightest),
+    the forecast mean as a short line, and the actual as a dot: a dot outside
+    the bands is a miss. The title gives the coverage at each level.
+
+    Args:
+        result: A :class:`~salesflow.metrics.Backtest`.
+        ax: The Axes to draw on (default: a new figure).
+        levels: The interval levels to draw.
+        title: The title (default: the coverage at each level).
+
+    Returns:
+        The matplotlib ``Axes``.
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+    """
+    axes = _axes(ax, "salesflow.plot.backtest()", (9.0, 4.5))
+    rows = result.rows
+    for i, row in enumerate(rows):
+        for level in sorted(levels, reverse=True):
+            interval = row.forecast.interval(level)
+            if interval is not None:
+                low, high = float(interval[0].amount), float(interval[1].amount)
+                axes.bar(i, high - low, bottom=low, width=0.6, color="C0", alpha=0.25)
+        mean = row.forecast.mean
+        if mean is not None:
+            axes.hlines(float(mean.amount), i - 0.3, i + 0.3, color="C0")
+    actual = [(i, float(r.actual.amount)) for i, r in enumerate(rows) if r.actual is not None]
+    if actual:
+        axes.plot([x for x, _ in actual], [y for _, y in actual], "o", color="C3", label="actual")
+        axes.legend(fontsize=8)
+    axes.set_xticks(range(len(rows)), [f"{r.cutoff:%Y-%m-%d}" for r in rows], rotation=45)
+    cover = ", ".join(f"{level:.0%}: {result.coverage(level).format(0)}" for level in levels)
+    axes.set_title(title if title is not None else f"Backtest ({result.method}), coverage {cover}")
+    currency = next((r.forecast.currency for r in rows if r.forecast.currency), None)
+    axes.set_ylabel(f"revenue ({currency})" if currency else "revenue")
     return axes
