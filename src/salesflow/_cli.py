@@ -324,6 +324,9 @@ def _parser() -> argparse.ArgumentParser:
     _reading_flags(rep)
     _outputs(rep)
     rep.set_defaults(run=_report)
+    from ._cli_movement import add_movement_commands
+
+    add_movement_commands(commands, _pipeline_flags, _reading_flags)
     return parser
 
 

@@ -432,3 +432,110 @@ def backtest(
     currency = next((r.forecast.currency for r in rows if r.forecast.currency), None)
     axes.set_ylabel(f"revenue ({currency})" if currency else "revenue")
     return axes
+
+
+# ------------------------------------------------------------ waterfall (issue 14)
+# Self-contained, at the end of the module: charts above may be restyled without touching it.
+
+__all__ += ["waterfall"]
+
+
+def waterfall(
+    result: Any, *, ax: Axes | None = None, amount: bool = True, title: str | None = None
+) -> Axes:
+    """Draw a :func:`~salesflow.metrics.pipeline_changes` waterfall as floating bars.
+
+    The first bar is the pipeline open at the start; each movement then
+    floats up (created, reopened, value up) or down (won, lost, value down)
+    from where the one before ended, and the last bar is the pipeline open
+    at the end, which is where the floating bars arrive (the waterfall
+    identity). Advanced, regressed, pulled in and pushed out do not change
+    the open pipeline and are drawn beside it as hatched bars from zero (so
+    are value up and down in a chart of counts).
+
+    Args:
+        result: A :class:`~salesflow.metrics.Waterfall`.
+        ax: The axes to draw on; default a new figure.
+        amount: Draw amounts (the default) or counts. Amounts need a
+            waterfall whose deals have values.
+        title: The title; default the window.
+
+    Returns:
+        The ``Axes``.
+
+    Raises:
+        TypeError: *result* is not a waterfall.
+        ValueError: ``amount=True`` and no deal has a value.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> import matplotlib.pyplot as plt
+        >>> from salesflow import metrics as m, plot
+        >>> from salesflow.datasets import synthetic
+        >>> deals = synthetic(300, seed=1, movement=True)
+        >>> at = lambda d: datetime(2025, 6, d, tzinfo=timezone.utc)
+        >>> ax = plot.waterfall(m.pipeline_changes(deals, at(1), at(30)))
+        >>> len(ax.patches)  # one bar per bucket
+        12
+        >>> plt.close(ax.figure)
+    """
+    from .metrics import Waterfall
+
+    if not isinstance(result, Waterfall):
+        msg = f"plot.waterfall() draws the result of metrics.pipeline_changes(), got {type(result).__name__}."
+        raise TypeError(msg)
+    if amount and result.currency is None:
+        msg = "This waterfall has no amounts (no deal has a value); draw it with amount=False."
+        raise ValueError(msg)
+    axes = _axes(ax, "plot.waterfall()", (9.0, 4.5))
+
+    def size(name: str) -> float:
+        bucket = result[name]
+        if not amount:
+            return float(bucket.count)
+        return float(bucket.amount.amount) if bucket.amount is not None else 0.0
+
+    ups = {"created", "reopened", "value_up"}
+    order = ["open_at_start", "created", "reopened", "value_up", "won", "lost", "value_down"]
+    beside = ["advanced", "regressed", "pulled_in", "pushed_out"]
+    if not amount:  # a value change moves no deal in or out: beside, in a count chart
+        order = [n for n in order if not n.startswith("value_")]
+        beside = ["value_up", "value_down", *beside]
+    labels, bottoms, heights, colours, hatches = [], [], [], [], []
+    level = size("open_at_start")
+    for name in order:
+        value = size(name)
+        if name == "open_at_start":
+            bottom, height, colour = 0.0, value, "#4c72b0"
+        elif name in ups:
+            bottom, height, colour = level, value, "#55a868"
+            level += value
+        else:
+            level -= value
+            bottom, height, colour = level, value, "#c44e52"
+        labels.append(name.replace("_", " "))
+        bottoms.append(bottom)
+        heights.append(height)
+        colours.append(colour)
+        hatches.append("")
+    labels.append("open at end")
+    bottoms.append(0.0)
+    heights.append(size("open_at_end"))
+    colours.append("#4c72b0")
+    hatches.append("")
+    for name in beside:
+        labels.append(name.replace("_", " "))
+        bottoms.append(0.0)
+        heights.append(size(name))
+        colours.append("#bbbbbb")
+        hatches.append("//")
+    positions = list(range(len(labels)))
+    bars = axes.bar(positions, heights, bottom=bottoms, color=colours)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    axes.set_xticks(positions, labels, rotation=30, ha="right")
+    unit = result.currency if amount else "deals"
+    axes.set_ylabel(unit or "")
+    window = f"{result.start:%Y-%m-%d} to {result.end:%Y-%m-%d}"
+    axes.set_title(title if title is not None else f"Pipeline changes, {window}")
+    return axes

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from .._checks import aware
 from .._deal import Deal, assemble
 from .._deal_info import DealInfo, EventMeta
+from .._field_change import FieldChange
 from .._money import Money
 from .._pipeline import Pipeline
 from .._touchpoint import Touchpoint
@@ -37,6 +38,7 @@ def synthetic(
     backward: float = 0.04,
     median_days_in_stage: float = 6.0,
     touchpoints: bool = True,
+    movement: bool = False,
 ) -> list[Deal]:
     """Generate *n_deals* deals, the same ones for the same seed.
 
@@ -47,6 +49,13 @@ def synthetic(
     would fall after the end of the period stays open there, so the sample has
     the open, censored deals that real data has. Values are lognormal around
     *median_value*; owners, sources and touchpoints are drawn from small lists.
+
+    With *movement*, each deal also gets an expected close date (about two
+    median cycles after creation) and, while it is open, a few recorded
+    changes (:attr:`Deal.changes`): close dates pushed out (most often) or
+    pulled in, and amounts raised or cut. They come from a random stream of
+    their own, so the stages, values and touchpoints are those of the same
+    seed without *movement*.
 
     Args:
         n_deals: How many deals.
@@ -61,6 +70,7 @@ def synthetic(
         backward: Probability of a backward move (when the pipeline allows it).
         median_days_in_stage: Median time in a stage, in days.
         touchpoints: Whether to add touchpoints.
+        movement: Whether to add expected close dates and their changes.
 
     Returns:
         The deals, ordered by creation.
@@ -96,6 +106,9 @@ def synthetic(
     width = len(str(n_deals))
     deals = []
     step = days * 86_400 / max(n_deals, 1)
+    # A stream of its own (seeded by text, which is stable across runs), so
+    # that movement=True leaves every other draw of the seed as it was.
+    moves = random.Random(f"movement-{seed}")
     for i in range(n_deals):
         created = start + timedelta(seconds=round(i * step + rng.random() * step))
         at = created
@@ -143,8 +156,25 @@ def synthetic(
                     key=lambda t: t.at,
                 )
             )
+        owner, source = rng.choice(OWNERS), rng.choice(SOURCES)
+        value, close, changes = (
+            _movement(
+                moves,
+                created,
+                end if pipeline.table.by_key[stages[-1]].is_open else times[-1],
+                value,
+                median_days_in_stage,
+            )
+            if movement
+            else (value, None, ())
+        )
         info = DealInfo(
-            value=value, owner=rng.choice(OWNERS), source=rng.choice(SOURCES), touchpoints=touches
+            value=value,
+            owner=owner,
+            source=source,
+            touchpoints=touches,
+            expected_close=close,
+            changes=changes,
         )
         has_meta = any(m is not None for m in meta)
         deal_id = f"D{i + 1:0{max(width, 6)}d}"
@@ -159,3 +189,39 @@ def synthetic(
             )
         )
     return deals
+
+
+def _movement(
+    rng: random.Random, created: datetime, until: datetime, value: Money, median_days: float
+) -> tuple[Money, date, tuple[FieldChange, ...]]:
+    """A first expected close date and the changes made while the deal was open until *until*.
+
+    Returns the final value, the final expected close date and the changes.
+    """
+    close = (created + timedelta(days=round(rng.uniform(4, 12) * median_days))).date()
+    span = (until - created).total_seconds()
+    changes: list[FieldChange] = []
+    if span <= 0:
+        return value, close, ()
+    count = min(rng.choice((0, 0, 1, 1, 2, 3)), 3)
+    for offset in sorted(rng.uniform(0, span) for _ in range(count)):
+        at = created + timedelta(seconds=round(offset))
+        if at >= until:
+            continue
+        roll = rng.random()
+        if roll < 0.55:  # pushed out: the most common change in a CRM
+            new_close = max(close, at.date()) + timedelta(days=rng.choice((7, 14, 30, 45, 60)))
+            changes.append(FieldChange("expected_close", close, new_close, at))
+            close = new_close
+        elif roll < 0.7:  # pulled in
+            new_close = max(at.date(), close - timedelta(days=rng.choice((7, 14, 21))))
+            if new_close != close:
+                changes.append(FieldChange("expected_close", close, new_close, at))
+                close = new_close
+        else:  # the amount is revised
+            factor = Decimal(str(round(rng.uniform(0.6, 1.5), 2)))
+            new_value = Money((value.amount * factor).quantize(Decimal("0.01")), value.currency)
+            if new_value != value:
+                changes.append(FieldChange("value", value, new_value, at))
+                value = new_value
+    return value, close, tuple(changes)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import itertools
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
 from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
+from .._field_change import FieldChange
 from .._money import Money
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
@@ -50,15 +52,24 @@ SALESFORCE_HISTORY_COLUMNS: Mapping[str, str] = {
     "currency": "CurrencyIsoCode",
     "deleted": "IsDeleted",
     "actor": "CreatedById",
+    "close_date": "CloseDate",
+    "probability": "Probability",
+    "forecast_category": "ForecastCategoryName",
 }
 """Logical field -> column of an ``OpportunityHistory`` export (API names, as Data Loader and the
 Bulk API write them).
 """
 _REQUIRED = ("deal_id", "at", "stage")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
-# One saved row: (time, line, stage key, stage cell, value, actor).
-_Save = tuple[datetime, int, str, str, Money | None, str | None]
+# One saved row: (time, line, stage key, stage cell, value, actor, close date,
+# probability, forecast category).
+_Save = tuple[
+    datetime, int, str, str, Money | None, str | None, date | None, float | None, str | None
+]
+#: The recorded fields of a save, by their place in ``_Save``.
+_TRACKED = (("value", 4), ("expected_close", 6), ("probability", 7), ("forecast_category", 8))
 
 
 def _flag(text: str, column: str | None, *, default: bool | None = None) -> bool:
@@ -98,15 +109,24 @@ def read_salesforce_history(
     of the first of them: five saves Prospecting, Prospecting,
     Qualification, Qualification, Closed Won make three stage changes.
 
+    Each row also says what the amount, close date, probability and
+    forecast category were after that save. A change in one of them from
+    the row before is recorded as a :class:`~salesflow.FieldChange` at the
+    row's time (``deal.changes``), so ``deal.as_of(t)`` and the movement
+    metrics see amounts and close dates as they were.
+
     Inferred, and lossy:
 
     * The deal's value is the ``Amount`` of the latest row, in that row's
-      ``CurrencyIsoCode`` (or *currency*); an empty amount there means the
-      amount was cleared, so the deal has no value.
-    * ``CreatedById`` of the row that entered a stage is that change's actor.
-    * ``Probability``, ``CloseDate``, ``ExpectedRevenue`` and
-      ``ForecastCategory`` are not read: stage probabilities come from
-      *pipeline* (see :func:`salesforce_pipeline`).
+      ``CurrencyIsoCode`` (or *currency*); an empty amount means the amount
+      was cleared (no value from then on). Likewise ``CloseDate`` (an ISO
+      date, ``2024-03-31``) is the deal's ``expected_close``.
+    * ``Probability`` (a percentage 0–100) and ``ForecastCategoryName`` are
+      recorded as field changes (``probability``, ``forecast_category``);
+      stage probabilities still come from *pipeline*
+      (see :func:`salesforce_pipeline`). ``ExpectedRevenue`` is not read.
+    * ``CreatedById`` of the row that entered a stage is that change's actor,
+      and of a row that changed a field, that change's actor.
     * Only stage changes recorded in the history are known: an opportunity
       created before history tracking starts at its first row.
 
@@ -238,7 +258,29 @@ def _save(
             )
             raise RowProblem(reason, cols["amount"], amount)
         money = amounts.money(amount, cols["amount"] or "amount", cur)
-    return (at, line, key, stage_text, money, values.get("actor") or None)
+    close = None
+    close_text = values.get("close_date", "")
+    if close_text:
+        try:
+            close = date.fromisoformat(close_text) if _ISO_DATE.fullmatch(close_text) else None
+        except ValueError:
+            close = None  # 2024-02-30
+        if close is None:
+            raise RowProblem("not an ISO date (2024-03-31)", cols["close_date"], close_text)
+    probability = None
+    percent_text = values.get("probability", "")
+    if percent_text:
+        try:
+            percent = Decimal(percent_text)
+        except InvalidOperation:
+            percent = Decimal("NaN")
+        if not (percent.is_finite() and 0 <= percent <= 100):
+            raise RowProblem("not a percentage from 0 to 100", cols["probability"], percent_text)
+        probability = float(percent / 100)
+    forecast = values.get("forecast_category") or None
+    return (
+        at, line, key, stage_text, money, values.get("actor") or None, close, probability, forecast
+    )  # fmt: skip
 
 
 def _build(pipeline: Pipeline, deal_id: str, saves: list[_Save]) -> Deal:
@@ -246,11 +288,24 @@ def _build(pipeline: Pipeline, deal_id: str, saves: list[_Save]) -> Deal:
     events = ordered(
         [
             Event(at, line, key, EventMeta(actor, None, None) if actor else None)
-            for at, line, key, _, _, actor in saves
+            for at, line, key, _, _, actor, *_ in saves
         ],
         collapse=True,
     )
-    info = DealInfo(value=saves[-1][4])
+    # Probability and forecast category are no fields of the deal: their first
+    # value is a change from nothing at creation, so as_of(t) still knows it.
+    first = saves[0]
+    changes = [
+        FieldChange(field, None, first[i], first[0], actor=first[5])
+        for field, i in _TRACKED[2:]
+        if first[i] is not None
+    ]
+    for before, after in itertools.pairwise(saves):
+        for field, i in _TRACKED:
+            if after[i] != before[i]:
+                change = FieldChange(field, before[i], after[i], after[0], actor=after[5])
+                changes.append(change)
+    info = DealInfo(value=saves[-1][4], expected_close=saves[-1][6], changes=changes)
     try:
         return build_deal(pipeline, deal_id, events, info)
     except Refused as refused:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
 from ._backtest import Backtest, BacktestRow, Calibration, CalibrationRow, backtest, calibration
+from ._cohorts import CohortTable, Created, cohort_conversion, pipeline_created
 from ._common import Breakdown
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
 from ._forecast import Forecast, ForecastMethod, HistogramBin, UnknownDealError, forecast
@@ -27,6 +28,7 @@ from ._funnel import Funnel, FunnelAccumulator, FunnelRow, funnel
 from ._incidence import CumulativeIncidence, cumulative_incidence
 from ._intervals import clopper_pearson_interval, jeffreys_interval, wilson_interval
 from ._leads import lead_conversion
+from ._loss import loss_reasons
 from ._markov import (
     AbsorbingChain,
     absorbing_chain,
@@ -34,6 +36,7 @@ from ._markov import (
     transition_counts,
     win_probability,
 )
+from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
 from ._rollup import (
@@ -46,6 +49,7 @@ from ._rollup import (
     category_of,
     forecast_rollup,
 )
+from ._slippage import DealSlippage, Slippage, StaleDeal, StaleDeals, slippage, stale_deals
 from ._summary import CountSummary, DurationSummary
 from ._survival import KaplanMeier, kaplan_meier
 from ._timing import SalesCycleAccumulator, TimeInStageAccumulator, sales_cycle, time_in_stage
@@ -69,10 +73,14 @@ __all__ = [
     "Backtest",
     "BacktestRow",
     "Breakdown",
+    "Bucket",
     "Calibration",
     "CalibrationRow",
+    "CohortTable",
     "CountSummary",
+    "Created",
     "CumulativeIncidence",
+    "DealSlippage",
     "DurationSummary",
     "Forecast",
     "ForecastMethod",
@@ -86,11 +94,16 @@ __all__ = [
     "Rollup",
     "RollupRow",
     "SalesCycleAccumulator",
+    "Slippage",
+    "StaleDeal",
+    "StaleDeals",
     "TimeInStageAccumulator",
     "UnknownDealError",
     "ValueAccumulator",
     "Velocity",
     "VelocityAccumulator",
+    "Waterfall",
+    "WaterfallAccumulator",
     "WinRateAccumulator",
     "absorbing_chain",
     "attainment",
@@ -104,6 +117,7 @@ __all__ = [
     "category_of",
     "churn_rate",
     "clopper_pearson_interval",
+    "cohort_conversion",
     "cumulative_incidence",
     "expected_time_to_close",
     "forecast",
@@ -114,16 +128,21 @@ __all__ = [
     "kaplan_meier",
     "lead_conversion",
     "lead_velocity_rate",
+    "loss_reasons",
     "ltv",
     "ltv_to_cac",
     "net_revenue_retention",
+    "pipeline_changes",
     "pipeline_coverage",
+    "pipeline_created",
     "pipeline_value",
     "report",
     "retention_rate",
     "sales_cycle",
     "sales_velocity",
+    "slippage",
     "stage_conversion",
+    "stale_deals",
     "time_in_stage",
     "touchpoints_per_conversion",
     "transition_counts",
