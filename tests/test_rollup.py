@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,10 @@ import pytest
 
 import salesflow as sf
 from salesflow import metrics as m
+from salesflow.io import read_salesforce_history
+
+from .test_io_salesforce import pipeline, text
+from .test_io_salesforce_changes import HEAD, ROWS
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -147,3 +152,29 @@ class TestAttainment:
         """A quota that is a plain number is refused."""
         with pytest.raises(TypeError, match="Money"):
             m.attainment(deals, {"Ann": 1000}, START, END)  # type: ignore[dict-item]
+
+
+@pytest.fixture
+def saved() -> sf.Deal:
+    """An opportunity as Salesforce's OpportunityHistory saved it (tests/test_io_salesforce_changes)."""
+    return read_salesforce_history(io.StringIO(text([HEAD, *ROWS])), pipeline())[0]
+
+
+class TestFromSalesforce:
+    """Categories, close dates and probabilities as Salesforce's OpportunityHistory saved them."""
+
+    def test_category_as_it_was(self, saved: sf.Deal) -> None:
+        """Pipeline until the 15th, Commit after, Closed once won."""
+        day = lambda d: datetime(2024, 1, d, 12, tzinfo=UTC)  # noqa: E731
+        assert m.category_of(saved.as_of(day(10))) == "Pipeline"  # type: ignore[arg-type]
+        assert m.category_of(saved.as_of(day(16))) == "Commit"  # type: ignore[arg-type]
+        assert m.category_of(saved) == "Closed"
+
+    def test_baseline_uses_the_saved_probability_and_close_date(self, saved: sf.Deal) -> None:
+        """On the 10th: 20 % (the saved Probability), closing on 15 March, so in March only."""
+        cut = datetime(2024, 1, 10, 12, tzinfo=UTC)
+        march = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)
+        april = datetime(2024, 4, 1, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
+        kwargs = {"as_of": cut, "method": "stage_probability", "n": 10}
+        assert m.forecast([saved], *march, **kwargs).p_close(saved.id) == 0.2  # type: ignore[arg-type]
+        assert m.forecast([saved], *april, **kwargs).p_close(saved.id) == 0.0  # type: ignore[arg-type]
