@@ -20,7 +20,11 @@ if importlib.util.find_spec("pandas") is None:
 _SHARED_DATA = Path(__file__).parent.parent / "shared" / "data"
 _REAL_DATA_PAGES = frozenset(
     (Path(__file__).parent / "docs" / "how-to" / name).resolve()
-    for name in ("analyse-a-crm-export.md", "analyse-a-marketing-funnel.md")
+    for name in (
+        "analyse-a-crm-export.md",
+        "analyse-a-marketing-funnel.md",
+        "how-good-is-my-forecast.md",
+    )
 )
 
 

@@ -10,7 +10,8 @@ Usage::
 
 Cases: ``transitions`` (live deals moved through the pipeline), ``creation``
 (deals created per second, and bytes per deal), ``report`` (the standard
-report vs pandas and DuckDB SQL), ``loading`` (a stage-event CSV). Every
+report vs pandas and DuckDB SQL), ``loading`` (a stage-event CSV),
+``forecast`` (10,000 simulations of the deals open at the end). Every
 number is the median of several runs; peers are compared with salesflow
 within the same run. The suite checks that the implementations agree, never
 how fast they are.
@@ -34,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import case_creation
+import case_forecast
 import case_loading
 import case_report
 import case_transitions
@@ -55,6 +57,7 @@ CASES = {
     "creation": case_creation.run,
     "report": case_report.run,
     "loading": case_loading.run,
+    "forecast": case_forecast.run,
 }
 FULL = {"deals": 100_000, "sizes": (10_000, 100_000, 1_000_000), "repeat": 5}
 QUICK = {"deals": 1_000, "sizes": (1_000, 5_000), "repeat": 3}

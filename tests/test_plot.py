@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +248,35 @@ class TestWithoutMatplotlib:
         with pytest.raises(ImportError, match=r"salesflow\[plot\]") as info:
             draw(deals)
         assert isinstance(info.value, sf.SalesflowError)
+
+
+class TestForecast:
+    def test_histogram_interval_and_lines(self, tmp_path: Path) -> None:
+        """The bars count every simulation; the band spans the 80 % interval."""
+        deals = synthetic(300, seed=1, touchpoints=False)
+        cut = datetime(2025, 9, 1, tzinfo=UTC)
+        result = m.forecast(deals, cut, cut + timedelta(days=60), as_of=cut, n=300)
+        ax = plot.forecast(result, bins=12)
+        assert sum(p.get_height() for p in ax.patches[:12]) == 300
+        interval = result.interval(0.8)
+        assert interval is not None
+        band = ax.patches[12]
+        left, width = band.get_x(), band.get_width()  # type: ignore[attr-defined]
+        assert left == pytest.approx(float(interval[0].amount))
+        assert left + width == pytest.approx(float(interval[1].amount))
+        ax.figure.savefig(tmp_path / "forecast.png")
+        assert (tmp_path / "forecast.png").read_bytes().startswith(PNG_MAGIC)
+
+
+class TestBacktest:
+    def test_a_band_per_level_and_a_dot_per_cutoff(self) -> None:
+        """Three bands per cut-off (50/80/95 %) and one actual dot each."""
+        deals = synthetic(300, seed=1, touchpoints=False)
+        cutoffs = [datetime(2025, month, 1, tzinfo=UTC) for month in (7, 9)]
+        result = m.backtest(deals, cutoffs, horizon=timedelta(days=30), n=200)
+        ax = plot.backtest(result)
+        assert len(ax.patches) == 3 * len(cutoffs)
+        (dots,) = [line for line in ax.get_lines() if line.get_label() == "actual"]
+        ys = list(dots.get_ydata())
+        assert ys == [float(r.actual.amount) for r in result.rows]  # type: ignore[union-attr]
+        assert "coverage" in ax.get_title(loc="left")

@@ -8,11 +8,13 @@ zero denominator, no data) is ``None``, never 0.
 from __future__ import annotations
 
 from ._attribution import Attribution, AttributionModel, attribution, attribution_shares
+from ._backtest import Backtest, BacktestRow, Calibration, CalibrationRow, backtest, calibration
 from ._bootstrap import bootstrap_ratio
 from ._cohorts import CohortTable, Created, cohort_conversion, pipeline_created
 from ._common import Breakdown
 from ._compare import Comparison, compare, logrank
 from ._conversion import WinRateAccumulator, stage_conversion, win_rate
+from ._forecast import Forecast, ForecastMethod, HistogramBin, UnknownDealError, forecast
 from ._formulas import (
     cac,
     cac_payback,
@@ -41,6 +43,16 @@ from ._markov_ci import StageEstimate, expected_time_to_close_interval, win_prob
 from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
+from ._rollup import (
+    CATEGORIES,
+    Attainment,
+    AttainmentRow,
+    Rollup,
+    RollupRow,
+    attainment,
+    category_of,
+    forecast_rollup,
+)
 from ._slippage import DealSlippage, Slippage, StaleDeal, StaleDeals, slippage, stale_deals
 from ._summary import CountSummary, DurationSummary
 from ._survival import KaplanMeier, kaplan_meier
@@ -56,11 +68,18 @@ from ._value import (
 from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
+    "CATEGORIES",
     "AbsorbingChain",
+    "Attainment",
+    "AttainmentRow",
     "Attribution",
     "AttributionModel",
+    "Backtest",
+    "BacktestRow",
     "Breakdown",
     "Bucket",
+    "Calibration",
+    "CalibrationRow",
     "CohortTable",
     "Comparison",
     "CountSummary",
@@ -68,19 +87,25 @@ __all__ = [
     "CumulativeIncidence",
     "DealSlippage",
     "DurationSummary",
+    "Forecast",
+    "ForecastMethod",
     "Funnel",
     "FunnelAccumulator",
     "FunnelRow",
     "GroupComparison",
+    "HistogramBin",
     "KaplanMeier",
     "Rate",
     "Report",
+    "Rollup",
+    "RollupRow",
     "SalesCycleAccumulator",
     "Slippage",
     "StageEstimate",
     "StaleDeal",
     "StaleDeals",
     "TimeInStageAccumulator",
+    "UnknownDealError",
     "ValueAccumulator",
     "Velocity",
     "VelocityAccumulator",
@@ -88,12 +113,16 @@ __all__ = [
     "WaterfallAccumulator",
     "WinRateAccumulator",
     "absorbing_chain",
+    "attainment",
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "backtest",
     "bootstrap_ratio",
     "cac",
     "cac_payback",
+    "calibration",
+    "category_of",
     "churn_rate",
     "clopper_pearson_interval",
     "cohort_conversion",
@@ -102,6 +131,8 @@ __all__ = [
     "cumulative_incidence",
     "expected_time_to_close",
     "expected_time_to_close_interval",
+    "forecast",
+    "forecast_rollup",
     "funnel",
     "gross_revenue_retention",
     "jeffreys_interval",

@@ -27,14 +27,17 @@ Examples:
 from __future__ import annotations
 
 from ._durations import cycle, time_in_stage
+from ._forecast import backtest, forecast
 from ._funnel import funnel
 from ._movement import waterfall
 from ._rates import breakdown, trend
 from ._value import pipeline_value
 
 __all__ = [
+    "backtest",
     "breakdown",
     "cycle",
+    "forecast",
     "funnel",
     "pipeline_value",
     "time_in_stage",
