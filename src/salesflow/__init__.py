@@ -11,6 +11,7 @@ from ._moves import MoveKind, MoveTable
 from ._pipeline import Pipeline, Verdict
 from ._stage import Outcome, Stage
 from ._stage_change import StageChange
+from ._table import EventTable
 from ._touchpoint import Touchpoint
 from .exceptions import (
     CurrencyMismatchError,
@@ -34,6 +35,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CurrencyMismatchError",
     "Deal",
+    "EventTable",
     "InvalidPipelineError",
     "Lead",
     "LeadStatus",

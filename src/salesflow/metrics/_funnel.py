@@ -15,6 +15,7 @@ from .._frames import build, float_series, int_series, text_series
 from .._optional import pandas
 from .._pipeline import Pipeline
 from .._stage import Stage
+from .._table import EventTable
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -27,6 +28,7 @@ from ._common import (
     in_window,
 )
 from ._rate import IntervalMethod, Rate, bounds
+from ._table_dispatch import on_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -314,7 +316,7 @@ def _funnel_accumulate(
 
 
 def funnel(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     pipeline: Pipeline | None = None,
     mode: Mode = "reached",
@@ -362,6 +364,8 @@ def funnel(
         ValueError: The deals are in different pipelines, or no pipeline can
             be known (no deals and no ``pipeline=``).
     """
+    if isinstance(deals, EventTable):
+        return on_table("funnel", funnel, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "funnel")
     if mode not in ("reached", "direct"):

@@ -15,6 +15,7 @@ from .._frames import metric_frame, money_row
 from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
+from .._table import EventTable
 from .._time import EPOCH
 from ._accumulator import DealAccumulator
 from ._common import (
@@ -249,7 +250,7 @@ class ReportAccumulator(DealAccumulator):
 
 @overload
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = ...,
     pipeline: Pipeline | None = ...,
@@ -258,7 +259,7 @@ def report(
 ) -> Report: ...
 @overload
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = ...,
     pipeline: Pipeline | None = ...,
@@ -266,7 +267,7 @@ def report(
     by: By,
 ) -> Breakdown[Report]: ...
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = None,
     pipeline: Pipeline | None = None,
@@ -302,6 +303,15 @@ def report(
         >>> rep.deals, rep.funnel.total
         (500, 500)
     """
+    if isinstance(deals, EventTable):
+        from ._table_report import table_report
+
+        if pipeline is not None and pipeline != deals.pipeline:
+            msg = (
+                f"The table's deals are in pipeline {deals.pipeline.name!r}, not {pipeline.name!r}."
+            )
+            raise ValueError(msg)
+        return table_report(deals, as_of=as_of, between=between, by=by)
     as_of, between = check_window(as_of, between)
     deals = list(deals_of(deals, "report"))
     found = common_pipeline(deals, pipeline)
