@@ -30,7 +30,7 @@ from ._money import trusted_money
 from ._optional import require
 from ._pipeline import Pipeline
 from ._time import EPOCH, MICROSECOND
-from .exceptions import MoneyError
+from .exceptions import LoadError, MoneyError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,6 +97,8 @@ class EventTable:
         metas: Event row -> its actor, reason and note, for the events that have any.
         extras: Deal row -> its :class:`DealInfo`, for the deals with
             touchpoints, attributes or a lead.
+        rejects: What :func:`~salesflow.io.read_events_table` refused with
+            ``errors="collect"`` (empty otherwise).
     """
 
     pipeline: Pipeline
@@ -115,6 +117,7 @@ class EventTable:
     sources: tuple[str, ...]
     metas: Mapping[int, EventMeta] = attrs.field(factory=dict)
     extras: Mapping[int, DealInfo] = attrs.field(factory=dict)
+    rejects: tuple[LoadError, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         for name in ("offsets", "stages", "times", "values", "exponents", "currency"):
@@ -354,21 +357,23 @@ def _scaled(values: Sequence[Any], np: Any) -> tuple[Any, Any, int]:
     Raises:
         MoneyError: A value does not fit the table's 64-bit columns.
     """
-    exponents = [0 if v is None else int(v.amount.as_tuple().exponent) for v in values]
-    scale = max((-e for e in exponents), default=0)
-    scale = max(scale, 0)
-    factor = Decimal(10) ** scale
-    scaled = []
-    for v in values:
-        if v is None:
-            scaled.append(-1)
-            continue
-        units = int(v.amount * factor)
-        if units > _INT64_MAX or not -128 <= v.amount.as_tuple().exponent <= 127:
+    # Loaders share one Money per distinct amount: work out each distinct one once.
+    distinct = {id(v): v for v in values if v is not None}
+    exponent_of = {k: int(v.amount.as_tuple().exponent) for k, v in distinct.items()}
+    scale = max([0, *(-e for e in exponent_of.values())])
+    units_of: dict[int, int] = {}
+    for k, v in distinct.items():
+        units = int(v.amount.scaleb(scale))
+        if units > _INT64_MAX or not -128 <= exponent_of[k] <= 127:
             msg = (
                 f"Deal value {v!r} does not fit an EventTable (at most {_INT64_MAX} units of "
                 f"10**-{scale}); measure these deals in the object lane."
             )
             raise MoneyError(msg, value=v)
-        scaled.append(units)
-    return np.array(scaled, np.int64), np.array(exponents, np.int8), scale
+        units_of[k] = units
+    units_of[id(None)] = -1
+    exponent_of[id(None)] = 0
+    keys = [id(v) for v in values]
+    scaled = np.fromiter(map(units_of.__getitem__, keys), np.int64, len(keys))
+    exponents = np.fromiter(map(exponent_of.__getitem__, keys), np.int8, len(keys))
+    return scaled, exponents, scale
