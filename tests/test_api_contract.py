@@ -58,6 +58,7 @@ class TestNames:
         assert sorted(sf.__all__) == [
             "CurrencyMismatchError",
             "Deal",
+            "EventTable",
             "InvalidPipelineError",
             "Lead",
             "LeadStatus",

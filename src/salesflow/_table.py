@@ -145,11 +145,23 @@ class EventTable:
                 table's 64-bit columns.
             MissingDependencyError: NumPy or pyarrow is not installed.
         """
-        from .metrics._common import common_pipeline, deals_of
-
         np, pa = fast_modules("EventTable.from_deals()")
-        deals = list(deals_of(deals, "EventTable.from_deals"))
-        found = common_pipeline(deals, pipeline)
+        deals = list(deals)
+        found = pipeline
+        for deal in deals:
+            if not isinstance(deal, Deal):
+                msg = (
+                    f"EventTable.from_deals() takes deals, got {type(deal).__name__} {deal!r:.60}."
+                )
+                raise TypeError(msg)
+            if found is None:
+                found = deal.pipeline
+            elif deal.pipeline is not found and deal.pipeline != found:
+                msg = (
+                    f"Deal {deal.id!r} is in pipeline {deal.pipeline.name!r}, not {found.name!r}; "
+                    "a table holds one pipeline's deals."
+                )
+                raise ValueError(msg)
         if found is None:
             msg = "EventTable.from_deals() of no deals needs pipeline=... to know its stages."
             raise ValueError(msg)

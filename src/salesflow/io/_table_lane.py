@@ -43,10 +43,12 @@ from ._common import (
     resolve_zone,
 )
 from ._event_rows import Conflicts, EventRows, check_conflicts
-from ._events import _REQUIRED, EVENT_COLUMNS, read_events_csv
+from ._events import EVENT_COLUMNS, read_events_csv
 from ._intake import Refused, build_columns
 
 __all__ = ["read_events_table"]
+
+_REQUIRED = ("deal_id", "stage", "at")
 
 # The ISO 8601 texts datetime.fromisoformat and Arrow read as the same instant.
 _ISO = (
