@@ -32,6 +32,7 @@ from ._common import Window
 from ._conversion import WinRateAccumulator
 from ._report import ReportAccumulator
 from ._summary import DurationMethod, DurationSummary
+from ._survival import KaplanMeier
 from ._timing import SalesCycleAccumulator
 from ._value import ValueAccumulator
 
@@ -112,15 +113,42 @@ class SpellCounts:
 
         cutoff = stamp(self.as_of) if self.as_of is not None else self.latest or 0
         out = {}
+        nothing = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         for stage in self.pipeline.open_stages:
-            ended = self.ended.get(stage.key)
-            still = self.open.get(stage.key)
-            out[stage.key] = DurationSummary.of(
-                method,
-                _as_dict(_compact(np, ended)) if ended else {},
-                _as_dict(_compact(np, still), cutoff) if still else {},
-            )
+            ended = _compact(np, self.ended[stage.key]) if self.ended.get(stage.key) else nothing
+            still = _compact(np, self.open[stage.key]) if self.open.get(stage.key) else nothing
+            still = (still[0] + cutoff, still[1])
+            summary = DurationSummary.of(method, _as_dict(ended), _as_dict(still))
+            if method == "km" and len(ended[0]) + len(still[0]):
+                # The curve the summary would build from these counts, built on the arrays.
+                summary._cache["km"] = _curve(np, ended, still)
+            out[stage.key] = summary
         return out
+
+
+def _curve(np: Any, ended: tuple[Any, Any], still: tuple[Any, Any]) -> KaplanMeier[float]:
+    """:meth:`KaplanMeier.from_counts` of these counts, column by column in NumPy.
+
+    The same arithmetic in the same order (at-risk counts as exact integers,
+    each factor ``(r - d) / r`` one IEEE division, the product accumulated
+    left to right), so the same floats; the identity property compares them.
+    """
+    times = np.union1d(ended[0], still[0])
+    events = np.zeros(len(times), np.int64)
+    events[np.searchsorted(times, ended[0])] = ended[1]
+    censored = np.zeros(len(times), np.int64)
+    censored[np.searchsorted(times, still[0])] = still[1]
+    total = int(events.sum() + censored.sum())
+    removed = np.concatenate(([0], np.cumsum(events + censored)[:-1]))
+    at_risk = total - removed
+    factors = np.where(events > 0, (at_risk - events) / at_risk, 1.0)
+    return KaplanMeier(
+        tuple(times.tolist()),
+        tuple(at_risk.tolist()),
+        tuple(events.tolist()),
+        tuple(censored.tolist()),
+        tuple(np.cumprod(factors).tolist()),
+    )
 
 
 def _window(np: Any, times: Any, between: tuple[int, int] | None) -> Any:
