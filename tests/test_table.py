@@ -152,6 +152,8 @@ class TestTable:
         assert table.nbytes / len(table) < 200
         with pytest.raises(ValueError, match="read-only"):
             table.times[0] = 0
+        with pytest.raises(TypeError):
+            table.metas[0] = None  # type: ignore[index]
 
     def test_no_deals_needs_the_pipeline(self) -> None:
         with pytest.raises(ValueError, match="pipeline="):

@@ -156,3 +156,11 @@ class TestSameDeals:
     def test_header_only(self, tmp_path: Path) -> None:
         path = write(tmp_path, "deal_id,stage,at\n")
         assert len(read_events_table(path, sf.templates.b2b())) == 0
+
+    def test_progress_once_at_the_end(self, tmp_path: Path) -> None:
+        deals = synthetic(30, seed=2)
+        seen: list[int] = []
+        table = read_events_table(
+            write(tmp_path, text_of(deals)), deals[0].pipeline, progress=seen.append
+        )
+        assert seen == [table.events]

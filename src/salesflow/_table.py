@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -120,6 +121,8 @@ class EventTable:
     rejects: tuple[LoadError, ...] = ()
 
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "metas", MappingProxyType(dict(self.metas)))
+        object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))
         for name in ("offsets", "stages", "times", "values", "exponents", "currency"):
             getattr(self, name).flags.writeable = False
         self.owner.flags.writeable = False

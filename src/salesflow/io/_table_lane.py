@@ -21,7 +21,7 @@ Arrow; any other text by Python, as the Arrow lane parses it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ def read_events_table(
     allow_negative: bool = False,
     case_insensitive: bool = False,
     conflicts: Conflicts = "error",
+    progress: Callable[[int], None] | None = None,
     ambiguous: str = "earlier",
 ) -> EventTable:
     """Read a stage-event log into an :class:`~salesflow.EventTable` (extra ``salesflow[fast]``).
@@ -96,6 +97,8 @@ def read_events_table(
         allow_negative: Accept negative amounts.
         case_insensitive: Match stage labels regardless of case.
         conflicts: ``"error"`` or ``"latest"`` for disagreeing deal-level cells.
+        progress: Called with the number of rows read (once, at the end, on
+            a file that goes straight to columns).
         ambiguous: ``"earlier"``, ``"later"`` or ``"error"`` for repeated wall times.
 
     Raises:
@@ -121,8 +124,10 @@ def read_events_table(
     if isinstance(source, str | os.PathLike):
         table = _straight(Path(source), pipeline, options)
         if table is not None:
+            if progress is not None:
+                progress(table.events)
             return table
-    loaded = read_events_csv(source, pipeline, **options)
+    loaded = read_events_csv(source, pipeline, progress=progress, **options)
     table = EventTable.from_deals(loaded.deals, pipeline=pipeline)
     return _with_rejects(table, loaded.rejects)
 

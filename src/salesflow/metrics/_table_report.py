@@ -170,7 +170,6 @@ def on_table(
     if name == "sales_velocity" and between is None:
         found = state()
         rate, size, cycle = found.wins.result(), found.won.mean(), found.cycles.result()
-        found.cycles.latest = found.stages.latest
         return Velocity(
             velocity_value(found.opportunities, rate, size, cycle),
             found.opportunities,
