@@ -118,7 +118,8 @@ class SpellCounts:
             ended = _compact(np, self.ended[stage.key]) if self.ended.get(stage.key) else nothing
             still = _compact(np, self.open[stage.key]) if self.open.get(stage.key) else nothing
             still = (still[0] + cutoff, still[1])
-            summary = DurationSummary.of(method, _as_dict(ended), _as_dict(still))
+            # The dicts are new: hand them over without the copy DurationSummary.of makes.
+            summary = DurationSummary(method, _as_dict(ended), _as_dict(still))
             if method == "km" and len(ended[0]) + len(still[0]):
                 # The curve the summary would build from these counts, built on the arrays.
                 summary._cache["km"] = _curve(np, ended, still)
@@ -133,7 +134,10 @@ def _curve(np: Any, ended: tuple[Any, Any], still: tuple[Any, Any]) -> KaplanMei
     each factor ``(r - d) / r`` one IEEE division, the product accumulated
     left to right), so the same floats; the identity property compares them.
     """
-    times = np.union1d(ended[0], still[0])
+    # Both are sorted and distinct: a stable sort of the two runs, then the repeats dropped.
+    times = np.sort(np.concatenate((ended[0], still[0])), kind="stable")
+    if len(times) > 1:
+        times = times[np.concatenate(([True], times[1:] != times[:-1]))]
     events = np.zeros(len(times), np.int64)
     events[np.searchsorted(times, ended[0])] = ended[1]
     censored = np.zeros(len(times), np.int64)
