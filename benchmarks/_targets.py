@@ -131,6 +131,51 @@ TARGETS: list[tuple[str, str, Check]] = [
 ]
 
 
+def _columnar_scaling(rows: list[Row]) -> tuple[str, str] | None:
+    small = _find(rows, f"columnar report {FULL_DEALS:,}", SALESFLOW)
+    big = _find(rows, f"columnar report {BIG:,}", SALESFLOW)
+    if small is None or big is None:
+        return None
+    ratio = big.median / small.median
+    return f"{ratio:.1f}x the time for 10x the deals", _at_most(ratio, 11)
+
+
+def _columnar_memory(rows: list[Row]) -> tuple[str, str] | None:
+    ours = _find(rows, f"columnar memory {BIG:,}", SALESFLOW) or _find(
+        rows, f"columnar memory {FULL_DEALS:,}", SALESFLOW
+    )
+    if ours is None:
+        return None
+    return f"{ours.per_item:,.0f} B/deal{_at(ours, BIG)}", _at_most(ours.per_item / 200, 1)
+
+
+# Issue 11: the columnar lane (EventTable).
+TARGETS += [
+    (
+        "columnar report 1M",
+        "<= 0.25x the time of pandas",
+        _within(f"columnar report {BIG:,}", "pandas (vectorised)", 0.25, BIG),
+    ),
+    (
+        "columnar report 10k",
+        "no slower than pandas",
+        _within(f"columnar report {SMALL:,}", "pandas (vectorised)", 1, SMALL),
+    ),
+    (
+        "columnar loading 1M",
+        "<= 2.5x pandas.read_csv",
+        _within(f"columnar loading {BIG:,}", "pandas.read_csv", 2.5, BIG),
+    ),
+    (
+        "columnar end to end 1M",
+        "<= 0.5x pandas' CSV -> report",
+        _within(f"columnar end-to-end {BIG:,}", "pandas: read_csv + report", 0.5, BIG),
+    ),
+    ("columnar memory", "<= 200 B per deal", _columnar_memory),
+    ("columnar report 100k -> 1M", "time grows <= 11x", _columnar_scaling),
+]
+
+
 def verdicts(rows: list[Row]) -> list[Verdict]:
     """Every target, with "not measured in this run" for those whose rows are missing."""
     out = []

@@ -34,6 +34,7 @@ from typing import Any
 # The case modules sit next to this file; make them importable however it is run.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import case_columnar
 import case_creation
 import case_forecast
 import case_loading
@@ -58,6 +59,7 @@ CASES = {
     "report": case_report.run,
     "loading": case_loading.run,
     "forecast": case_forecast.run,
+    "columnar": case_columnar.run,
 }
 FULL = {"deals": 100_000, "sizes": (10_000, 100_000, 1_000_000), "repeat": 5}
 QUICK = {"deals": 1_000, "sizes": (1_000, 5_000), "repeat": 3}

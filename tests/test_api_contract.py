@@ -59,6 +59,7 @@ class TestNames:
             "CurrencyMismatchError",
             "Deal",
             "EmptySourceWarning",
+            "EventTable",
             "FieldChange",
             "InvalidPipelineError",
             "Lead",

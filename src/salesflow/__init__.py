@@ -12,6 +12,7 @@ from ._moves import MoveKind, MoveTable
 from ._pipeline import Pipeline, Verdict
 from ._stage import Outcome, Stage
 from ._stage_change import StageChange
+from ._table import EventTable
 from ._touchpoint import Touchpoint
 from .exceptions import (
     CurrencyMismatchError,
@@ -37,6 +38,7 @@ __all__ = [
     "CurrencyMismatchError",
     "Deal",
     "EmptySourceWarning",
+    "EventTable",
     "FieldChange",
     "InvalidPipelineError",
     "Lead",

@@ -25,6 +25,7 @@ from ._leads import (
 )
 from ._salesforce import SALESFORCE_HISTORY_COLUMNS, read_salesforce_history, salesforce_pipeline
 from ._sqlite import NotStoredError, SQLiteStore, StoreConflictError
+from ._table_lane import read_events_table
 
 __all__ = [
     "CONVERSION_COLUMNS",
@@ -48,6 +49,7 @@ __all__ = [
     "read_deals_csv",
     "read_deals_jsonl",
     "read_events_csv",
+    "read_events_table",
     "read_hubspot_deals",
     "read_leads_csv",
     "read_salesforce_history",

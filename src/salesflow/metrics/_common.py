@@ -65,6 +65,12 @@ def _not_deals(metric: str, got: object, *, item: bool = False) -> TypeError:
             f"{metric}() takes an iterable of deals, got a single Deal ({got.id!r}); "
             f"pass a list: {metric}([deal])."
         )
+    elif kind == "EventTable":
+        msg = (
+            f"{metric}() does not take an EventTable; pass table.to_deals(), or use "
+            "salesflow.report(table) or a metric that takes a table (funnel, win_rate, "
+            "time_in_stage, sales_cycle, average_deal_size, sales_velocity, pipeline_value)."
+        )
     elif kind == "DataFrame":
         msg = (
             f"{metric}() takes deals, got a DataFrame; build the deals with "

@@ -11,6 +11,7 @@ import attrs
 
 from .._deal import Deal, value_as_of
 from .._stage import Stage
+from .._table import EventTable
 from .._warn import warn
 from ..exceptions import CurrencyMismatchError
 from ._accumulator import DealAccumulator
@@ -26,6 +27,7 @@ from ._common import (
     in_window,
 )
 from ._rate import IntervalMethod, Rate
+from ._table_dispatch import on_table
 
 __all__ = ["WinRateAccumulator", "stage_conversion", "win_rate"]
 
@@ -120,7 +122,7 @@ class WinRateAccumulator(DealAccumulator):
 
 @overload
 def win_rate(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     basis: Basis = ...,
     as_of: datetime | None = ...,
@@ -131,7 +133,7 @@ def win_rate(
 ) -> Rate: ...
 @overload
 def win_rate(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     basis: Basis = ...,
     as_of: datetime | None = ...,
@@ -141,7 +143,7 @@ def win_rate(
     confidence: float = ...,
 ) -> Breakdown[Rate]: ...
 def win_rate(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     basis: Basis = "count",
     as_of: datetime | None = None,
@@ -187,6 +189,8 @@ def win_rate(
         >>> sf.metrics.win_rate(deals)
         Rate(1/2, value=0.5, interval=(0.0945312, 0.905469))
     """
+    if isinstance(deals, EventTable):
+        return on_table("win_rate", win_rate, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "win_rate")
     if basis not in ("count", "amount"):

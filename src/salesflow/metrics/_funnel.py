@@ -14,6 +14,7 @@ from .._frames import build, result_floats, result_ints, result_texts
 from .._optional import pandas
 from .._pipeline import Pipeline
 from .._stage import Stage
+from .._table import EventTable
 from ._accumulator import DealAccumulator
 from ._common import (
     Breakdown,
@@ -26,6 +27,7 @@ from ._common import (
     in_window,
 )
 from ._rate import IntervalMethod, Rate, bounds
+from ._table_dispatch import on_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -307,7 +309,7 @@ def _funnel_accumulate(
 
 
 def funnel(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     pipeline: Pipeline | None = None,
     mode: Mode = "reached",
@@ -355,6 +357,8 @@ def funnel(
         ValueError: The deals are in different pipelines, or no pipeline can
             be known (no deals and no ``pipeline=``).
     """
+    if isinstance(deals, EventTable):
+        return on_table("funnel", funnel, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "funnel")
     if mode not in ("reached", "direct"):

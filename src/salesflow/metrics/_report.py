@@ -14,6 +14,7 @@ from .._frames import metric_frame, money_row, result_floats, result_ints
 from .._money import Money
 from .._optional import pandas
 from .._pipeline import Pipeline
+from .._table import EventTable
 from .._time import DAY, EPOCH
 from .._warn import collecting
 from ._accumulator import DealAccumulator
@@ -295,7 +296,7 @@ class ReportAccumulator(DealAccumulator):
 
 @overload
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = ...,
     pipeline: Pipeline | None = ...,
@@ -304,7 +305,7 @@ def report(
 ) -> Report: ...
 @overload
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = ...,
     pipeline: Pipeline | None = ...,
@@ -312,7 +313,7 @@ def report(
     by: By,
 ) -> Breakdown[Report]: ...
 def report(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = None,
     pipeline: Pipeline | None = None,
@@ -348,6 +349,15 @@ def report(
         >>> rep.deals, rep.funnel.total
         (500, 500)
     """
+    if isinstance(deals, EventTable):
+        from ._table_report import table_report
+
+        if pipeline is not None and pipeline != deals.pipeline:
+            msg = (
+                f"The table's deals are in pipeline {deals.pipeline.name!r}, not {pipeline.name!r}."
+            )
+            raise ValueError(msg)
+        return table_report(deals, as_of=as_of, between=between, by=by)
     as_of, between = check_window(as_of, between)
     deals = list(deals_of(deals, "report"))
     found = common_pipeline(deals, pipeline)

@@ -11,6 +11,7 @@ import attrs
 
 from .._deal import Deal
 from .._pipeline import Pipeline
+from .._table import EventTable
 from .._time import EPOCH, MICROSECOND, stamp
 from ._accumulator import DealAccumulator
 from ._common import (
@@ -25,6 +26,7 @@ from ._common import (
     in_window,
 )
 from ._summary import DurationMethod, DurationSummary
+from ._table_dispatch import on_table
 
 __all__ = ["SalesCycleAccumulator", "TimeInStageAccumulator", "sales_cycle", "time_in_stage"]
 
@@ -131,7 +133,7 @@ class TimeInStageAccumulator(DealAccumulator):
 
 
 def time_in_stage(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     method: DurationMethod = "km",
     per: Per = "spell",
@@ -168,6 +170,8 @@ def time_in_stage(
     Returns:
         ``{stage key: DurationSummary}`` in pipeline order.
     """
+    if isinstance(deals, EventTable):
+        return on_table("time_in_stage", time_in_stage, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     if method not in ("km", "completed", "current"):
         msg = f"method must be 'km', 'completed' or 'current', got {method!r}."
@@ -261,7 +265,7 @@ class SalesCycleAccumulator(DealAccumulator):
 
 
 def sales_cycle(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     status: CycleStatus = "won",
     method: Literal["completed", "km"] = "completed",
@@ -297,6 +301,8 @@ def sales_cycle(
         A :class:`DurationSummary`; ``n == 0`` and ``None`` values when no deal
         qualifies.
     """
+    if isinstance(deals, EventTable):
+        return on_table("sales_cycle", sales_cycle, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     if status not in ("won", "closed"):
         msg = f"status must be 'won' or 'closed', got {status!r}."

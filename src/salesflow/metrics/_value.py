@@ -12,6 +12,7 @@ import attrs
 from .._deal import Deal, value_as_of
 from .._money import Money
 from .._pipeline import Pipeline
+from .._table import EventTable
 from .._warn import warn
 from ..exceptions import CurrencyMismatchError
 from ._accumulator import DealAccumulator
@@ -24,6 +25,7 @@ from ._common import (
     deals_of,
     in_window,
 )
+from ._table_dispatch import on_table
 
 __all__ = [
     "ValueAccumulator",
@@ -172,7 +174,7 @@ def _group(
 
 
 def average_deal_size(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     status: Status = "won",
     statistic: Literal["mean", "median"] = "mean",
@@ -203,6 +205,8 @@ def average_deal_size(
     Returns:
         ``Money``, or ``None`` when no deal qualifies (undefined, not zero).
     """
+    if isinstance(deals, EventTable):
+        return on_table("average_deal_size", average_deal_size, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "average_deal_size")
     if status not in ("won", "closed", "open", "lost"):
@@ -222,7 +226,7 @@ def average_deal_size(
 
 
 def pipeline_value(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = None,
     between: Window | None = None,
@@ -235,6 +239,8 @@ def pipeline_value(
     currency (or *currency*); ``None`` only when no currency can be known.
     Deals without a value are left out with a ``SalesflowWarning``.
     """
+    if isinstance(deals, EventTable):
+        return on_table("pipeline_value", pipeline_value, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "pipeline_value")
 

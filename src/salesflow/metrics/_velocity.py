@@ -13,12 +13,14 @@ from .._deal import Deal
 from .._frames import metric_frame, money_row
 from .._money import Money
 from .._optional import pandas
+from .._table import EventTable
 from .._time import DAY, micros
 from ._accumulator import DealAccumulator
 from ._common import Breakdown, By, Window, breakdown, check_window, deals_of
 from ._conversion import WinRateAccumulator
 from ._rate import Rate, rate_row
 from ._summary import DurationSummary, duration_rows
+from ._table_dispatch import on_table
 from ._timing import SalesCycleAccumulator
 from ._value import ValueAccumulator
 
@@ -159,7 +161,7 @@ class VelocityAccumulator(DealAccumulator):
 
 
 def sales_velocity(
-    deals: Iterable[Deal],
+    deals: Iterable[Deal] | EventTable,
     *,
     as_of: datetime | None = None,
     between: Window | None = None,
@@ -183,6 +185,8 @@ def sales_velocity(
         between: Accepted for symmetry; reserved (raises if given).
         by: Group, as for :func:`win_rate`.
     """
+    if isinstance(deals, EventTable):
+        return on_table("sales_velocity", sales_velocity, deals, dict(locals()))
     as_of, between = check_window(as_of, between)
     deals = deals_of(deals, "sales_velocity")
     if between is not None:
