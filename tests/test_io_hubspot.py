@@ -199,6 +199,20 @@ class TestApiExport:
         assert deal.owner == "314"
         assert deal.value == sf.Money("900", "EUR")
 
+    def test_forecast_category_is_recorded(self) -> None:
+        """hs_manual_forecast_category becomes the deal's forecast category (issue 15)."""
+        head = ["hs_object_id", "dealstage", "hs_v2_date_entered_appointmentscheduled",
+                "hs_manual_forecast_category"]  # fmt: skip
+        rows = [["1", "appointmentscheduled", "2024-01-02T00:00:00Z", "Commit"],
+                ["2", "appointmentscheduled", "2024-01-02T00:00:00Z", ""]]  # fmt: skip
+        first, second = load([head, *rows])
+        assert (first.forecast_category, second.forecast_category) == ("Commit", None)
+        assert [(c.field, c.old, c.new, c.at) for c in first.changes] == [
+            ("forecast_category", None, "Commit", at(2))
+        ]
+        assert sf.metrics.category_of(first) == "Commit"
+        assert sf.metrics.category_of(second) == "Pipeline"
+
     def test_legacy_properties_are_read(self) -> None:
         """hs_date_entered_<id> columns (the legacy generation) are accepted alone."""
         head = ["hs_object_id", "dealstage", "hs_date_entered_appointmentscheduled",

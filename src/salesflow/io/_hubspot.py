@@ -13,6 +13,7 @@ import attrs
 from .._checks import in_range
 from .._deal import Deal
 from .._deal_info import DealInfo, EventMeta
+from .._field_change import FieldChange
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from .._time import EPOCH
@@ -52,6 +53,7 @@ _FIELDS = {
     "owner": ("Deal owner", "hubspot_owner_id"),
     "source": ("Original Source Type", "hs_analytics_source"),
     "lost_reason": ("Closed Lost Reason", "closed_lost_reason"),
+    "forecast_category": ("Forecast category", "hs_manual_forecast_category"),
 }
 HUBSPOT_UI_COLUMNS: Mapping[str, str] = {f: ui for f, (ui, _) in _FIELDS.items()}
 """Logical field -> column of a CSV exported from HubSpot's deal view (property labels)."""
@@ -239,12 +241,19 @@ class _Rows:
         # HubSpot's closedate is the expected close date while the deal is open (and
         # the close date after): a date, taken in the zone the time is written in.
         close = self.time(row, "closed")
+        # A snapshot has no history of the forecast category: its value is a change
+        # from nothing when the deal was created, as the Salesforce loader records it.
+        category = get(row, "forecast_category")
+        changes = (
+            (FieldChange("forecast_category", None, category, events[0][0]),) if category else ()
+        )
         info = DealInfo(
             value=value,
             owner=owner or None,
             source=source or None,
             attributes=attributes,
             expected_close=None if close is None else close.date(),
+            changes=changes,
         )
         last = len(events) - 1
         # One row holds the whole history: the "line" of an event is its place in the row.
@@ -311,6 +320,11 @@ def read_hubspot_deals(
     * The value is ``Amount`` in the row's currency (or *currency*); owner,
       source and lost reason (on the lost event) are copied; the deal name
       goes to ``attributes["name"]``. Probabilities come from *pipeline*.
+    * ``Close Date`` (``closedate``) is the deal's expected close date, and
+      ``Forecast category`` (``hs_manual_forecast_category``), when present,
+      is recorded as a ``forecast_category`` change at the deal's creation
+      (a snapshot has no history of it), which
+      :func:`salesflow.metrics.category_of` reads.
 
     The history is replayed against *pipeline*'s rules; HubSpot allows any
     move, so a pipeline that refuses skips rejects deals that skipped a
