@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from salesflow.metrics import KaplanMeier, kaplan_meier
@@ -411,6 +411,7 @@ class TestIncidenceIntervals:
             max_size=40,
         )
     )
+    @example(pairs=[(0, "won"), (0, None), (1, "won"), (1, "won"), (1, "won")])  # F = 1 + 2e-16
     def test_interval_holds_the_estimate(self, pairs: list[tuple[int, str | None]]) -> None:
         """0 <= low <= F(t) <= high <= 1 at every time, for every cause."""
         from salesflow.metrics import cumulative_incidence

@@ -212,6 +212,16 @@ def read_events_csv(
     return LoadResult(tuple(deals), tuple(groups.rejects), data.read, groups.rows_rejected, name)
 
 
+def _text_cell(text: str | None) -> str:
+    """A free-text cell: stripped first (the readers strip cells), then guarded.
+
+    Stripping before guarding keeps a guard quote from standing alone when
+    the text after it is only blanks (a note of ``"\\r"`` would read back as
+    ``"'"``).
+    """
+    return escape_cell(text.strip()) if text else ""
+
+
 def _refuse_blanks(deal_id: str | None, stages: list[str]) -> None:
     """Refuse what a CSV cannot keep: blanks around a deal id or a stage key."""
     what, text = ("deal id", deal_id) if deal_id is not None else ("stage key", stages[0])
@@ -309,11 +319,11 @@ def write_events_csv(
                     "expected_close": "" if close is None else close.isoformat(),
                     "value": "" if value is None else str(value.amount),
                     "currency": "" if value is None else value.currency,
-                    "owner": escape_cell(deal.owner or ""),
-                    "source": escape_cell(deal.source or ""),
-                    "reason": escape_cell(change.reason or ""),
-                    "actor": escape_cell(change.actor or ""),
-                    "note": escape_cell(change.note or ""),
+                    "owner": _text_cell(deal.owner),
+                    "source": _text_cell(deal.source),
+                    "reason": _text_cell(change.reason),
+                    "actor": _text_cell(change.actor),
+                    "note": _text_cell(change.note),
                 }
                 write([row[f] for f in fields])
                 count += 1

@@ -172,7 +172,9 @@ def incidence_intervals(
         if f <= 0.0:
             out.append((0.0, 0.0))
         elif f >= 1.0 or variance == 0.0:
-            out.append((f, f))
+            # F can round a hair above 1 (a sum of products); the interval stays in [0, 1].
+            end = min(f, 1.0)
+            out.append((end, end))
         else:
             # Negative; huge when F is a rounding away from 1, hence the cap
             # (the lower bound then underflows to 0, as it should).

@@ -249,13 +249,16 @@ def pipeline_value(
         acc = ValueAccumulator("open", as_of, between)
         for deal in group:
             acc.add(deal)
-        return acc.sum(currency or _any_currency(group))
+        return acc.sum(currency or _any_currency(group, as_of))
 
     return _group(deals, by, "pipeline value", compute, as_of)
 
 
-def _any_currency(deals: Iterable[Deal]) -> str | None:
-    return next((d.value.currency for d in deals if d.value is not None), None)
+def _any_currency(deals: Iterable[Deal], as_of: datetime | None = None) -> str | None:
+    """The currency of the first deal with a value at *as_of* (its value then, not now)."""
+    return next(
+        (value.currency for d in deals if (value := value_as_of(d, as_of)) is not None), None
+    )
 
 
 def stage_weights(
@@ -320,7 +323,7 @@ def weighted_pipeline(
         acc = ValueAccumulator("open", as_of, between, weights)
         for deal in group:
             acc.add(deal)
-        return acc.sum(currency or _any_currency(group), weighted=True)
+        return acc.sum(currency or _any_currency(group, as_of), weighted=True)
 
     return _group(deals, by, "weighted pipeline", compute, as_of)
 
