@@ -43,6 +43,7 @@ from ._markov_ci import StageEstimate, expected_time_to_close_interval, win_prob
 from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
+from ._retention import churn, retention
 from ._rollup import (
     CATEGORIES,
     Attainment,
@@ -123,6 +124,7 @@ __all__ = [
     "cac_payback",
     "calibration",
     "category_of",
+    "churn",
     "churn_rate",
     "clopper_pearson_interval",
     "cohort_conversion",
@@ -149,6 +151,7 @@ __all__ = [
     "pipeline_created",
     "pipeline_value",
     "report",
+    "retention",
     "retention_rate",
     "sales_cycle",
     "sales_velocity",
