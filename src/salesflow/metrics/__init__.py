@@ -66,6 +66,7 @@ from ._value import (
     pipeline_value,
     weighted_pipeline,
 )
+from ._value_ci import average_deal_size_interval
 from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
@@ -118,6 +119,7 @@ __all__ = [
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "average_deal_size_interval",
     "backtest",
     "bootstrap_ratio",
     "cac",
