@@ -108,3 +108,13 @@ class TestAmountInterval:
         for deal in make([(True, 100), (False, 50)]):
             acc.add(deal)
         assert acc.pairs == []
+
+    def test_pooled_amount_rates_drop_the_interval(self) -> None:
+        """Adding two rates cannot redo a bootstrap (it needs the deals), so there is none."""
+        a = m.win_rate(make([(True, 100), (False, 50)]), basis="amount")
+        b = m.win_rate(make([(True, 30), (False, 20)]), basis="amount")
+        pooled = a + b
+        assert (pooled.numerator, pooled.denominator) == (Decimal(130), Decimal(200))
+        assert pooled.interval is None
+        assert pooled.method is None
+        assert (m.win_rate(make([(True, 1)])) + m.win_rate(make([(False, 1)]))).method == "wilson"
