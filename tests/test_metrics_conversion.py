@@ -87,14 +87,18 @@ class TestWinRate:
         assert (rate.numerator, rate.denominator) == (1, 2)
 
     def test_amount_basis(self) -> None:
-        """basis='amount' divides won value by closed value, without interval."""
+        """basis='amount' divides won value by closed value, with a bootstrap interval."""
         deals = [
             SMALL.open_deal("w", at=T0, value=sf.Money(300, "USD")).win(at=T0),
             SMALL.open_deal("l", at=T0, value=sf.Money(100, "USD")).lose(at=T0),
         ]
         rate = m.win_rate(deals, basis="amount")
         assert rate.value == 0.75
-        assert rate.interval is None
+        # Resampling two deals gives ratio 0 (both lost, p = 1/4), 0.75 or 1
+        # (both won, p = 1/4): of 1,000 resamples about 250 are 0 and 250 are
+        # 1, far more than the 25 that the 2.5 % and 97.5 % quantiles need.
+        assert rate.interval == (0.0, 1.0)
+        assert rate.method == "percentile-bootstrap"
 
     def test_amount_basis_mixed_currencies(self) -> None:
         """Mixed currencies raise unless grouped by currency."""

@@ -43,6 +43,7 @@ from ._markov_ci import StageEstimate, expected_time_to_close_interval, win_prob
 from ._movement import Bucket, Waterfall, WaterfallAccumulator, pipeline_changes
 from ._rate import Rate
 from ._report import Report, report
+from ._retention import churn, retention
 from ._rollup import (
     CATEGORIES,
     Attainment,
@@ -65,6 +66,7 @@ from ._value import (
     pipeline_value,
     weighted_pipeline,
 )
+from ._value_ci import average_deal_size_interval
 from ._velocity import Velocity, VelocityAccumulator, sales_velocity
 
 __all__ = [
@@ -117,12 +119,14 @@ __all__ = [
     "attribution",
     "attribution_shares",
     "average_deal_size",
+    "average_deal_size_interval",
     "backtest",
     "bootstrap_ratio",
     "cac",
     "cac_payback",
     "calibration",
     "category_of",
+    "churn",
     "churn_rate",
     "clopper_pearson_interval",
     "cohort_conversion",
@@ -149,6 +153,7 @@ __all__ = [
     "pipeline_created",
     "pipeline_value",
     "report",
+    "retention",
     "retention_rate",
     "sales_cycle",
     "sales_velocity",

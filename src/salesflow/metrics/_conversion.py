@@ -15,6 +15,7 @@ from .._table import EventTable
 from .._warn import warn
 from ..exceptions import CurrencyMismatchError
 from ._accumulator import DealAccumulator
+from ._bootstrap import bootstrap_ratio
 from ._common import (
     Breakdown,
     By,
@@ -33,6 +34,10 @@ __all__ = ["WinRateAccumulator", "stage_conversion", "win_rate"]
 
 Basis = Literal["count", "amount"]
 
+#: The amount-based win rate's bootstrap: fixed, so the same deals give the same interval.
+BOOTSTRAP_SEED = 0
+BOOTSTRAP_REPLICATES = 1000
+
 
 # ------------------------------------------------------------------ win rate
 
@@ -42,7 +47,9 @@ class WinRateAccumulator(DealAccumulator):
     """Sufficient statistics for the win rate: won and lost counts and amounts.
 
     ``add`` a deal at a time, ``merge`` partial accumulators (exact and
-    associative), then ``result()``.
+    associative), then ``result()``. With ``basis="amount"`` it also keeps
+    each closed deal's ``(won value, value)`` pair, which the bootstrap
+    interval resamples; the count basis keeps only counts.
     """
 
     basis: Basis = "count"
@@ -56,6 +63,7 @@ class WinRateAccumulator(DealAccumulator):
     lost_amount: Decimal = Decimal(0)
     currency: str | None = None
     no_value: int = 0
+    pairs: list[tuple[Decimal, Decimal]] = attrs.field(factory=list)
 
     def add_seen(self, deal: Deal, stages: tuple[str, ...], times: tuple[datetime, ...]) -> None:
         """Count *deal* if it was closed by the cut-off (and in the window).
@@ -83,6 +91,7 @@ class WinRateAccumulator(DealAccumulator):
                 self.won_amount += value.amount
             else:
                 self.lost_amount += value.amount
+            self.pairs.append((value.amount if stage.is_won else Decimal(0), value.amount))
         if stage.is_won:
             self.won += 1
         else:
@@ -105,6 +114,7 @@ class WinRateAccumulator(DealAccumulator):
             lost_amount=self.lost_amount + other.lost_amount,
             currency=self.currency or other.currency,
             no_value=self.no_value + other.no_value,
+            pairs=[*self.pairs, *other.pairs],
         )
 
     def result(self) -> Rate:
@@ -114,7 +124,22 @@ class WinRateAccumulator(DealAccumulator):
                 msg = f"{self.no_value} closed deal(s) without a value are left out of the amount-based win rate."
                 warn(msg)
             total = self.won_amount + self.lost_amount
-            return Rate.of(self.won_amount, total, interval=None, confidence=self.confidence)
+            rate = Rate.of(self.won_amount, total, interval=None, confidence=self.confidence)
+            if self.interval is None:
+                return rate
+            # Sorted, so the interval depends on the deals and not on the order
+            # they were added or merged in (the resampling draws by position).
+            pairs = sorted(self.pairs)
+            bounds = bootstrap_ratio(
+                [won for won, _ in pairs],
+                [value for _, value in pairs],
+                confidence=self.confidence,
+                n_boot=BOOTSTRAP_REPLICATES,
+                seed=BOOTSTRAP_SEED,
+            )
+            if bounds is None:
+                return rate
+            return attrs.evolve(rate, interval=bounds, method="percentile-bootstrap")
         return Rate.of(
             self.won, self.won + self.lost, interval=self.interval, confidence=self.confidence
         )
@@ -162,8 +187,11 @@ def win_rate(
           ``won_conversion``): deals counted, with a Wilson (or Jeffreys)
           interval.
         * ``basis="amount"``: won value / closed value, as Fivetran's
-          ``dbt_salesforce`` does; no interval. Deals without a value are left
-          out with a ``SalesflowWarning``; mixed currencies raise
+          ``dbt_salesforce`` does, with a percentile-bootstrap interval over
+          the closed deals (1,000 resamples, seed 0, so it is reproducible;
+          ``method="percentile-bootstrap"``); any *interval* but ``None``
+          asks for it. Deals without a value are left out with a
+          ``SalesflowWarning``; mixed currencies raise
           ``CurrencyMismatchError`` unless ``by="currency"``.
 
     Args:
@@ -173,7 +201,8 @@ def win_rate(
         between: ``(start, end)``: only deals *closed* in ``[start, end)``.
         by: Group by ``"owner"``, ``"source"``, ``"currency"``, an attribute
             name or a function; returns a :class:`Breakdown`.
-        interval: ``"wilson"`` (default), ``"jeffreys"`` or ``None``.
+        interval: ``"wilson"`` (default), ``"jeffreys"`` or ``None``; by
+            amount, the bootstrap unless ``None``.
         confidence: The interval's level.
 
     Returns:

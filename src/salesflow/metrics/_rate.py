@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["IntervalMethod", "Rate"]
 
 IntervalMethod = Literal["wilson", "jeffreys"]
+#: How a rate's interval was made: a binomial method, or a bootstrap (amount-based rates).
+RateMethod = Literal["wilson", "jeffreys", "percentile-bootstrap"]
 
 
 @attrs.frozen(repr=False)
@@ -26,14 +28,17 @@ class Rate:
     ``value`` is ``numerator / denominator`` as a float, or ``None`` when the
     denominator is zero: a rate over nothing is undefined, not 0. Count-based
     rates carry a confidence interval (Wilson by default, Jeffreys on
-    request); amount-based rates (``Decimal`` counts, e.g. a win rate by
-    amount) have ``interval = None``, since a binomial interval does not apply.
+    request). A binomial interval does not apply to amount-based rates
+    (``Decimal`` counts, e.g. a win rate by amount): :meth:`of` gives them
+    ``interval = None``, and the win rate by amount sets a percentile
+    bootstrap interval (``method="percentile-bootstrap"``).
 
     Attributes:
         numerator: The successes (an ``int``), or an amount (``Decimal``).
         denominator: The trials, or the total amount.
         interval: ``(low, high)`` at ``confidence``, or ``None``.
-        method: ``"wilson"``, ``"jeffreys"``, or ``None`` when there is no interval.
+        method: ``"wilson"``, ``"jeffreys"``, ``"percentile-bootstrap"``, or
+            ``None`` when there is no interval.
         confidence: The interval's confidence level.
 
     Examples:
@@ -48,7 +53,7 @@ class Rate:
     numerator: int | Decimal
     denominator: int | Decimal
     interval: tuple[float, float] | None = None
-    method: IntervalMethod | None = None
+    method: RateMethod | None = None
     confidence: float = 0.95
 
     @classmethod
@@ -92,10 +97,16 @@ class Rate:
         """Pool two rates of the same kind (counts add; the interval is recomputed)."""
         if not isinstance(other, Rate):
             return NotImplemented
+        # A bootstrap interval cannot be pooled from two rates (it needs the
+        # items), so a pooled amount-based rate has none.
+        method = self.method
+        interval: IntervalMethod | None = (
+            "wilson" if method == "wilson" else "jeffreys" if method == "jeffreys" else None
+        )
         return Rate.of(
             self.numerator + other.numerator,
             self.denominator + other.denominator,
-            interval=self.method,
+            interval=interval,
             confidence=self.confidence,
         )
 

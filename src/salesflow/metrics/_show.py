@@ -35,7 +35,11 @@ __all__ = [
     "velocity_sheet",
 ]
 
-_METHODS = {"wilson": "Wilson", "jeffreys": "Jeffreys"}
+_METHODS = {
+    "wilson": "Wilson",
+    "jeffreys": "Jeffreys",
+    "percentile-bootstrap": "percentile bootstrap",
+}
 _DURATIONS = {
     "km": "Kaplan-Meier, open spells censored",
     "completed": "ended spells only",
