@@ -25,7 +25,7 @@ def client() -> Iterator[Any]:
     """Two worker processes, as a real cluster has (pickling included)."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as connected,
     ):
