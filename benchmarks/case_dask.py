@@ -55,7 +55,7 @@ def _shares(n: int, parts: int) -> list[int]:
 def write_partition(index: int, n: int, folder: str) -> tuple[int, int]:
     """Generate partition *index* (*n* deals) and write it as Parquet; return (deals, events).
 
-    Runs on a worker. The seed and the deal ids' prefix are the partition's number.
+    Runs on a worker. The seed (1000 + *index*) and the deal ids' prefix come from *index*.
     """
     from salesflow.datasets import synthetic
 
@@ -73,8 +73,7 @@ def _files(folder: Path) -> list[str]:
 def _read(files: list[str]) -> Any:
     import dask.dataframe as dd
 
-    # One partition per file: a file holds whole deals, a row group split would cut none,
-    # but one task per file is what the case measures.
+    # One partition per file, each file whole deals: never split a file by row groups.
     return dd.read_parquet(files, split_row_groups=False)
 
 
