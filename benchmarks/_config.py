@@ -21,6 +21,8 @@ class Config:
         repeat: Timed runs per measurement (see ``_harness.measure``).
         quick: A smoke run: small sizes, every implementation, every check.
         slow_cap: The most deals any slow peer runs on in this run.
+        dask_deals: Deals in the opt-in Dask case's Parquet partitions.
+        dask_partitions: Parquet files (Dask partitions) they are written in.
     """
 
     deals: int
@@ -29,6 +31,8 @@ class Config:
     repeat: int
     quick: bool = False
     slow_cap: int | None = None
+    dask_deals: int = 10_000_000
+    dask_partitions: int = 32
 
     def cap(self, limit: int) -> int:
         """The deals a slow peer runs on: at most *limit* (and :attr:`slow_cap`) and :attr:`deals`."""

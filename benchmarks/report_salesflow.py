@@ -40,7 +40,11 @@ def _amount(money: sf.Money | None) -> Decimal:
 
 def numbers(deals: Sequence[sf.Deal]) -> ReportNumbers:
     """``salesflow.report(deals)``, every number read out."""
-    rep = sf.report(deals)
+    return read(sf.report(deals))
+
+
+def read(rep: sf.Report) -> ReportNumbers:
+    """Every number of *rep* read out (summaries are computed when read)."""
     funnel = {}
     for row in rep.funnel:
         interval = None if row.conversion is None else row.conversion.interval

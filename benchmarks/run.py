@@ -11,7 +11,11 @@ Usage::
 Cases: ``transitions`` (live deals moved through the pipeline), ``creation``
 (deals created per second, and bytes per deal), ``report`` (the standard
 report vs pandas and DuckDB SQL), ``loading`` (a stage-event CSV),
-``forecast`` (10,000 simulations of the deals open at the end). Every
+``forecast`` (10,000 simulations of the deals open at the end),
+``columnar`` (the ``EventTable`` lane vs pandas). ``dask``
+(``salesflow.dask.report`` on a local cluster, per core, vs one process) runs
+only when named, e.g. ``--cases dask --dask-deals 200000``: it starts two
+worker processes and takes minutes at its default 10,000,000 deals. Every
 number is the median of several runs; peers are compared with salesflow
 within the same run. The suite checks that the implementations agree, never
 how fast they are.
@@ -36,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import case_columnar
 import case_creation
+import case_dask
 import case_forecast
 import case_loading
 import case_report
@@ -60,9 +65,17 @@ CASES = {
     "loading": case_loading.run,
     "forecast": case_forecast.run,
     "columnar": case_columnar.run,
+    "dask": case_dask.run,
 }
+#: Cases run only when named in ``--cases``: ``dask`` starts a local cluster of
+#: two worker processes and takes minutes at its default 10,000,000 deals.
+OPT_IN = {"dask"}
+#: The cases of a run without ``--cases``.
+DEFAULT_CASES = tuple(name for name in CASES if name not in OPT_IN)
 FULL = {"deals": 100_000, "sizes": (10_000, 100_000, 1_000_000), "repeat": 5}
 QUICK = {"deals": 1_000, "sizes": (1_000, 5_000), "repeat": 3}
+#: The opt-in dask case (``--cases dask``), in a full or a quick run alike.
+DASK = {"deals": 10_000_000, "partitions": 32}
 #: The numeric columns of the results table (right-aligned).
 NUMBERS = {2, 3, 4, 5}
 TARGET_HEADERS = ["case", "target", "measured", "status"]
@@ -113,7 +126,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--quick", action="store_true", help="small sizes: a smoke run for CI (< 60 s)"
     )
     parser.add_argument(
-        "--cases", type=_cases, default=tuple(CASES), help=f"comma-separated: {','.join(CASES)}"
+        "--cases",
+        type=_cases,
+        default=DEFAULT_CASES,
+        help=f"comma-separated: {','.join(CASES)} (default all but {','.join(sorted(OPT_IN))})",
     )
     parser.add_argument(
         "--sizes",
@@ -129,6 +145,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--load-size",
         type=_positive,
         help="deals in the loading case's CSV (default: the largest of --sizes)",
+    )
+    parser.add_argument(
+        "--dask-deals",
+        type=_positive,
+        help="deals in the dask case (default 10000000; a local cluster, minutes)",
+    )
+    parser.add_argument(
+        "--dask-partitions",
+        type=_positive,
+        help="Parquet files / Dask partitions in the dask case (default 32)",
     )
     parser.add_argument(
         "--repeat", type=_positive, help="timed runs per measurement (default 5; quick 3)"
@@ -157,6 +183,8 @@ def config_from(args: argparse.Namespace) -> Config:
         repeat=args.repeat or base["repeat"],
         quick=args.quick,
         slow_cap=QUICK_SLOW_CAP if args.quick else None,
+        dask_deals=args.dask_deals or DASK["deals"],
+        dask_partitions=args.dask_partitions or DASK["partitions"],
     )
 
 
