@@ -61,7 +61,7 @@ class TestModelInterface:
 
 #: The io modules every loader may share; the others are loaders (or writers).
 # _arrow: its reader and checks are shared by the Arrow lane and the EventTable lane.
-IO_SHARED = {"_common", "_intake", "_tables", "_event_rows", "_arrow"}
+IO_SHARED = {"_common", "_cells", "_intake", "_tables", "_event_rows", "_arrow"}
 
 
 class TestLoaders:

@@ -27,7 +27,8 @@ from salesflow.io import (
     salesforce_pipeline,
     write_events_csv,
 )
-from salesflow.io._common import FIELD_LIMIT, escape_cell, unescape_cell
+from salesflow.io._cells import escape_cell, unescape_cell
+from salesflow.io._common import FIELD_LIMIT
 
 
 def text(rows: list[list[str]]) -> str:

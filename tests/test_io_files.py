@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import salesflow as sf
 from salesflow.exceptions import LoadError
 from salesflow.io import read_deals_csv, read_events_csv
-from salesflow.io._common import RowProblem, guess_encoding, parse_amount, sniff_delimiter
+from salesflow.io._cells import RowProblem, parse_amount
+from salesflow.io._common import guess_encoding, sniff_delimiter
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAVEN = DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
@@ -259,7 +260,7 @@ class TestTrustedAmounts:
     )
     def test_fast_path_equals_the_checked_path(self, amount: Decimal, decimal: str) -> None:
         """Plain digits read through the validated-currency shortcut equal Money built the long way."""
-        from salesflow.io._common import Amounts, parse_money
+        from salesflow.io._cells import Amounts, parse_money
 
         text = f"{amount:f}" if decimal == "." else str(int(amount))
         amounts = Amounts(decimal)
@@ -271,7 +272,7 @@ class TestTrustedAmounts:
 
     def test_shortcut_never_skips_a_refusal(self) -> None:
         """Negative, grouped or comma-decimal text still goes through the checks."""
-        from salesflow.io._common import Amounts
+        from salesflow.io._cells import Amounts
 
         amounts = Amounts(",")
         amounts.money("10", "v", "EUR")

@@ -29,7 +29,7 @@ from .._deal import Deal
 from .._deal_info import EventMeta, Metas, trusted_info
 from .._money import Money
 from .._time import DAY
-from ._common import RowProblem, day_start, skipped_midnight, zone_doubt
+from ._cells import RowProblem, day_start, skipped_midnight, zone_doubt
 from ._intake import Refused, build_bulk
 
 if TYPE_CHECKING:

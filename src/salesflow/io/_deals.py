@@ -12,7 +12,8 @@ from .._deal_info import DealInfo, EventMeta, trusted_info
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError
-from ._common import Amounts, LoadResult, RowProblem, Source, resolve_zone, unescape_cell
+from ._cells import Amounts, RowProblem, unescape_cell
+from ._common import LoadResult, Source, resolve_zone
 from ._intake import Event, Refused, StageLabels, build_deal
 from ._tables import CACHE_LIMIT, RowHandler, TimeCells, extra_map, read_rows
 

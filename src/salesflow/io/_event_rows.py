@@ -21,7 +21,7 @@ from .._field_change import FieldChange, check_changes
 from .._money import Money
 from .._pipeline import Pipeline
 from ..exceptions import LoadError
-from ._common import Ambiguous, Amounts, RowProblem, parse_time
+from ._cells import Ambiguous, Amounts, RowProblem, parse_time
 from ._intake import Event, Refused, StageLabels, build_deal, ordered
 from ._tables import CACHE_LIMIT
 

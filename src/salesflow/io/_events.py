@@ -15,24 +15,19 @@ from .._pipeline import Pipeline
 from ..exceptions import NotSerializableError
 from ._arrow import arrow_deals
 from ._bulk import bulk_deals
+from ._cells import Ambiguous, Amounts, RowProblem, check_ambiguous, escape_cell, unescape_cell
 from ._common import (
-    Ambiguous,
-    Amounts,
     DataRows,
     DealGroups,
     LoadResult,
-    RowProblem,
     Source,
-    check_ambiguous,
     check_errors,
-    escape_cell,
     header,
     merge_columns,
     open_source,
     read_all,
     read_header,
     resolve_zone,
-    unescape_cell,
 )
 from ._event_rows import Conflicts, EventRows, PendingDeal, check_conflicts
 from ._tables import paused_gc

@@ -26,7 +26,8 @@ from .._frames import (
 from .._optional import pandas
 from .._pipeline import Pipeline
 from ..exceptions import LoadError
-from ._common import Amounts, LoadResult, RowProblem, check_errors, resolve_zone
+from ._cells import Amounts, RowProblem
+from ._common import LoadResult, check_errors, resolve_zone
 from ._event_rows import Conflicts, EventRows, check_conflicts
 from ._events import EVENT_COLUMNS
 

@@ -18,20 +18,17 @@ from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from .._time import EPOCH
 from ..exceptions import LoadError, SchemaError
+from ._cells import Amounts, RowProblem, parse_time, unescape_cell
 from ._common import (
-    Amounts,
     DataRows,
     LoadResult,
-    RowProblem,
     Source,
     check_errors,
     header,
     merge_columns,
     open_source,
-    parse_time,
     read_header,
     resolve_zone,
-    unescape_cell,
 )
 from ._intake import Event, Refused, StageLabels, build_deal
 

@@ -12,15 +12,8 @@ from .._deal import Deal
 from .._lead import Lead
 from .._pipeline import Pipeline
 from ..exceptions import LoadError, TransitionError
-from ._common import (
-    Amounts,
-    LoadResult,
-    RowProblem,
-    Source,
-    _Tally,
-    resolve_zone,
-    unescape_cell,
-)
+from ._cells import Amounts, RowProblem, unescape_cell
+from ._common import LoadResult, Source, _Tally, resolve_zone
 from ._tables import RowHandler, TimeCells, extra_map, read_rows
 
 __all__ = [

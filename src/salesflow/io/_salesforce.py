@@ -18,24 +18,21 @@ from .._money import Money
 from .._pipeline import Pipeline
 from .._stage import Outcome, Stage
 from ..exceptions import LoadError
+from ._cells import Amounts, RowProblem, parse_time, unescape_cell
 from ._common import (
-    Amounts,
     CsvReader,
     DataRows,
     DealGroups,
     LoadResult,
-    RowProblem,
     Source,
     check_errors,
     csv_failures,
     header,
     merge_columns,
     open_source,
-    parse_time,
     read_header,
     resolve_zone,
     sniff_delimiter,
-    unescape_cell,
     unique_names,
 )
 from ._intake import Event, Refused, StageLabels, build_deal, ordered

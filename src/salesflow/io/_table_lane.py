@@ -31,10 +31,9 @@ from .._pipeline import Pipeline
 from .._table import EventTable, _codes, _scaled, fast_modules
 from .._time import EPOCH, MICROSECOND
 from ._arrow import _GiveUp, _Lane, _modules, _read
+from ._cells import Amounts, check_ambiguous
 from ._common import (
-    Amounts,
     Source,
-    check_ambiguous,
     check_errors,
     header,
     merge_columns,

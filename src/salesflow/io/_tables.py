@@ -8,17 +8,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from ..exceptions import LoadError
-from ._common import (
-    DataRows,
-    RowProblem,
-    Source,
-    check_errors,
-    header,
-    merge_columns,
-    open_source,
-    parse_time,
-    read_header,
-)
+from ._cells import RowProblem, parse_time
+from ._common import DataRows, Source, check_errors, header, merge_columns, open_source, read_header
 
 __all__ = ["TimeCells", "columns_for", "extra_map", "paused_gc", "read_rows"]
 
