@@ -221,6 +221,22 @@ def win_probability(
     return {s.key: chain.win_probability.get(s.key) for s in found.open_stages}
 
 
+def completed_stays(
+    deals: Iterable[Deal], pipeline: Pipeline, as_of: datetime | None
+) -> dict[str, list[int]]:
+    """Per open stage, the microseconds of each completed stay in it by *as_of* (in UTC)."""
+    spent: dict[str, list[int]] = {}
+    for deal in deals:
+        seen = cut(deal, as_of)
+        if seen is None:
+            continue
+        stages, times = seen
+        for i in range(len(stages) - 1):
+            if pipeline.stage(stages[i]).is_open:
+                spent.setdefault(stages[i], []).append(stamp(times[i + 1]) - stamp(times[i]))
+    return spent
+
+
 def expected_time_to_close(
     deals: Iterable[Deal], *, pipeline: Pipeline | None = None, as_of: datetime | None = None
 ) -> dict[str, timedelta | None]:
@@ -237,15 +253,7 @@ def expected_time_to_close(
     if found is None:
         msg = "expected_time_to_close() of no deals needs pipeline=... to know its stages."
         raise ValueError(msg)
-    spent: dict[str, list[int]] = {}
-    for deal in deals:
-        seen = cut(deal, as_of)
-        if seen is None:
-            continue
-        stages, times = seen
-        for i in range(len(stages) - 1):
-            if found.stage(stages[i]).is_open:
-                spent.setdefault(stages[i], []).append(stamp(times[i + 1]) - stamp(times[i]))
+    spent = completed_stays(deals, found, as_of)
     holding = {k: sum(v) / len(v) for k, v in spent.items() if v}
     chain = _chain(deals, found, as_of, holding)
     times_ = chain.expected_time or {}

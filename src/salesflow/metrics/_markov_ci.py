@@ -23,10 +23,14 @@ import attrs
 
 from .._deal import Deal
 from .._pipeline import Pipeline
-from .._time import stamp
-from ._common import check_as_of, common_pipeline, cut, deals_of
+from ._common import check_as_of, common_pipeline, deals_of
 from ._kmci import check_confidence
-from ._markov import expected_time_to_close, transition_counts, win_probability
+from ._markov import (
+    completed_stays,
+    expected_time_to_close,
+    transition_counts,
+    win_probability,
+)
 from ._stats import solve
 
 __all__ = ["StageEstimate", "expected_time_to_close_interval", "win_probability_interval"]
@@ -98,6 +102,28 @@ def _win_given(
     return solve(matrix, rhs)
 
 
+def _checked(
+    name: str,
+    deals: Iterable[Deal],
+    pipeline: Pipeline | None,
+    as_of: datetime | None,
+    confidence: float,
+    n_draws: int,
+) -> tuple[float, datetime | None, list[Deal], Pipeline]:
+    """The checked level, cut-off, deals and pipeline of an interval function called *name*."""
+    level = check_confidence(confidence)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 20:
+        msg = f"n_draws must be an int of at least 20, got {n_draws!r}."
+        raise ValueError(msg)
+    as_of = check_as_of(as_of)
+    found_deals = list(deals_of(deals, name))
+    found = common_pipeline(found_deals, pipeline)
+    if found is None:
+        msg = f"{name}() of no deals needs pipeline=... to know its stages."
+        raise ValueError(msg)
+    return level, as_of, found_deals, found
+
+
 def win_probability_interval(
     deals: Iterable[Deal],
     *,
@@ -131,16 +157,9 @@ def win_probability_interval(
         ValueError: No deals and no pipeline, *n_draws* below 20, or a
             confidence outside (0, 1).
     """
-    level = check_confidence(confidence)
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 20:
-        msg = f"n_draws must be an int of at least 20, got {n_draws!r}."
-        raise ValueError(msg)
-    as_of = check_as_of(as_of)
-    deals = list(deals_of(deals, "win_probability_interval"))
-    found = common_pipeline(deals, pipeline)
-    if found is None:
-        msg = "win_probability_interval() of no deals needs pipeline=... to know its stages."
-        raise ValueError(msg)
+    level, as_of, deals, found = _checked(
+        "win_probability_interval", deals, pipeline, as_of, confidence, n_draws
+    )
     point = win_probability(deals, pipeline=found, as_of=as_of)
     counts = {
         s: c for s, c in transition_counts(deals, as_of=as_of).items() if found.stage(s).is_open
@@ -213,26 +232,11 @@ def expected_time_to_close_interval(
     Raises:
         ValueError: As :func:`win_probability_interval`.
     """
-    level = check_confidence(confidence)
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 20:
-        msg = f"n_draws must be an int of at least 20, got {n_draws!r}."
-        raise ValueError(msg)
-    as_of = check_as_of(as_of)
-    deals = list(deals_of(deals, "expected_time_to_close_interval"))
-    found = common_pipeline(deals, pipeline)
-    if found is None:
-        msg = "expected_time_to_close_interval() of no deals needs pipeline=... to know its stages."
-        raise ValueError(msg)
+    level, as_of, deals, found = _checked(
+        "expected_time_to_close_interval", deals, pipeline, as_of, confidence, n_draws
+    )
     point = expected_time_to_close(deals, pipeline=found, as_of=as_of)
-    spent: dict[str, list[int]] = {}
-    for deal in deals:
-        seen = cut(deal, as_of)
-        if seen is None:
-            continue
-        stages, times = seen
-        for i in range(len(stages) - 1):
-            if found.stage(stages[i]).is_open:
-                spent.setdefault(stages[i], []).append(stamp(times[i + 1]) - stamp(times[i]))
+    spent = completed_stays(deals, found, as_of)
     moments = {}
     for key, values in spent.items():
         n = len(values)
